@@ -1,0 +1,57 @@
+package io.taskloop;
+
+import io.taskloop.config.Config;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Starts a node: loads the config, starts Vert.x and deploys the loops. The only place that blocks. */
+public final class Main {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Main.class);
+
+  private Main() {
+  }
+
+  public static void main(String[] args) throws Exception {
+    Config config;
+    try {
+      config = Config.from(configFile(), System.getenv());
+    } catch (IllegalArgumentException e) {
+      LOG.error("bad configuration: {}", e.getMessage());
+      System.exit(2);
+      return;
+    }
+    Vertx vertx = Vertx.builder()
+        .with(new VertxOptions().setEventLoopPoolSize(config.loops()))
+        .build();
+    Node node;
+    try {
+      node = Node.start(vertx, config, Clock.systemUTC()).await();
+    } catch (Exception e) {
+      LOG.error("taskloop failed to start: {}", e.getMessage());
+      vertx.close();
+      System.exit(1);
+      return;
+    }
+    LOG.info("taskloop node {} serving http://{}:{} with {} loops", node.id(), config.httpHost(), node.port(),
+        config.loops());
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      LOG.info("taskloop node {} stopping", node.id());
+      vertx.close().await();
+    }, "taskloop-shutdown"));
+  }
+
+  private static JsonObject configFile() throws Exception {
+    String path = System.getenv("TASKLOOP_CONFIG");
+    if (path == null || path.isBlank()) {
+      return new JsonObject();
+    }
+    return new JsonObject(Files.readString(Path.of(path)));
+  }
+}

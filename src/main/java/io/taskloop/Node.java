@@ -1,0 +1,101 @@
+package io.taskloop;
+
+import io.taskloop.bus.Addresses;
+import io.taskloop.bus.LocalCodec;
+import io.taskloop.config.Config;
+import io.taskloop.loop.LoopCommand;
+import io.taskloop.loop.LoopVerticle;
+import io.taskloop.loop.NodeContext;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.DeliveryOptions;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/** A running taskloop node: its loops deployed on one Vert.x instance. */
+public final class Node {
+
+  private static final String ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789";
+
+  private final Vertx vertx;
+  private final NodeContext context;
+  private final List<LoopVerticle> loops;
+  private final String deploymentId;
+
+  private Node(Vertx vertx, NodeContext context, List<LoopVerticle> loops, String deploymentId) {
+    this.vertx = vertx;
+    this.context = context;
+    this.loops = loops;
+    this.deploymentId = deploymentId;
+  }
+
+  /** Deploys one loop per configured event-loop thread; the future completes once all serve HTTP. */
+  public static Future<Node> start(Vertx vertx, Config config, Clock clock) {
+    NodeContext context = new NodeContext(newNodeId(), config, clock);
+    registerCodec(vertx);
+    AtomicBoolean ready = new AtomicBoolean();
+    List<LoopVerticle> loops = new CopyOnWriteArrayList<>();
+    AtomicInteger next = new AtomicInteger();
+    return vertx.fileSystem().readFile("openapi.yaml")
+        .compose(contract -> vertx.deployVerticle(() -> {
+          LoopVerticle loop = new LoopVerticle(context, next.getAndIncrement(), contract, ready::get);
+          loops.add(loop);
+          return loop;
+        }, new DeploymentOptions().setInstances(config.loops())))
+        .map(id -> {
+          ready.set(true);
+          return new Node(vertx, context, new ArrayList<>(loops), id);
+        });
+  }
+
+  private static void registerCodec(Vertx vertx) {
+    try {
+      vertx.eventBus().registerCodec(new LocalCodec());
+    } catch (IllegalStateException alreadyRegistered) {
+      // a second node on the same Vert.x instance (tests) shares the codec
+    }
+  }
+
+  private static String newNodeId() {
+    SecureRandom random = new SecureRandom();
+    StringBuilder sb = new StringBuilder(6);
+    for (int i = 0; i < 6; i++) {
+      sb.append(ALPHABET.charAt(random.nextInt(ALPHABET.length())));
+    }
+    return sb.toString();
+  }
+
+  public String id() {
+    return context.nodeId();
+  }
+
+  public int port() {
+    return loops.get(0).port();
+  }
+
+  public Config config() {
+    return context.config();
+  }
+
+  /** Tells every loop the clock moved, so what is now due runs; completes when all have run it. */
+  public Future<Void> tick() {
+    List<Future<Object>> ticks = new ArrayList<>();
+    DeliveryOptions options = new DeliveryOptions().setCodecName(LocalCodec.NAME).setLocalOnly(true).setSendTimeout(5_000);
+    for (int i = 0; i < context.loops(); i++) {
+      ticks.add(vertx.eventBus().request(Addresses.loop(context.nodeId(), i), new LoopCommand.Tick(), options)
+          .map(m -> m.body()));
+    }
+    return Future.all(ticks).mapEmpty();
+  }
+
+  public Future<Void> stop() {
+    return vertx.undeploy(deploymentId);
+  }
+}

@@ -1,0 +1,408 @@
+package io.taskloop.http;
+
+import io.taskloop.loop.EventView;
+import io.taskloop.loop.LoopCommand;
+import io.taskloop.loop.LoopLink;
+import io.taskloop.loop.LoopStats;
+import io.taskloop.loop.NodeContext;
+import io.taskloop.loop.TaskEngine;
+import io.taskloop.loop.TaskFilter;
+import io.taskloop.problem.Problem;
+import io.taskloop.task.SpecDecoder;
+import io.taskloop.task.Task;
+import io.taskloop.task.TaskError;
+import io.taskloop.task.TaskSpec;
+import io.taskloop.task.TaskState;
+import io.taskloop.task.TaskType;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.Json;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.function.Supplier;
+
+/**
+ * One loop's HTTP face: a route per operationId of {@code openapi.yaml}, each a small handler
+ * that decodes the request, asks the owning loop (here or one event-bus hop away) and writes
+ * the answer. Failures go to {@link Problems}. The routes are checked against the contract by
+ * {@code ContractTest}, so the two cannot drift.
+ */
+public final class HttpApi {
+
+  private static final String JSON = "application/json";
+  private static final int DEFAULT_LIMIT = 100;
+  private static final int MAX_LIMIT = 1_000;
+  private static final int MAX_KEY_LENGTH = 200;
+
+  private final NodeContext node;
+  private final LoopLink link;
+  private final SpecDecoder decoder;
+  private final long maxWaitMs;
+  private final Supplier<Boolean> ready;
+
+  public HttpApi(NodeContext node, LoopLink link, Supplier<Boolean> ready) {
+    this.node = node;
+    this.link = link;
+    this.decoder = node.decoder();
+    this.maxWaitMs = node.config().maxWaitMs();
+    this.ready = ready;
+  }
+
+  public Router router(Vertx vertx, Buffer contract) {
+    Router router = Router.router(vertx);
+    router.route().handler(BodyHandler.create(false).setBodyLimit(node.config().maxBodyBytes()));
+    router.post("/v1/tasks").handler(this::createTask);
+    router.get("/v1/tasks").handler(this::listTasks);
+    router.get("/v1/tasks/:id").handler(this::getTask);
+    router.delete("/v1/tasks/:id").handler(this::deleteTask);
+    router.post("/v1/tasks/:id/cancel").handler(this::cancelTask);
+    router.post("/v1/tasks/:id/complete").handler(this::completeTask);
+    router.post("/v1/tasks/:id/fail").handler(this::failTask);
+    router.post("/v1/gather").handler(ctx -> createAndAwait(ctx, TaskType.GATHER));
+    router.post("/v1/wait").handler(ctx -> createAndAwait(ctx, TaskType.WAIT));
+    router.post("/v1/wait_for").handler(ctx -> createAndAwait(ctx, TaskType.WAIT_FOR));
+    router.get("/v1/events").handler(this::listEvents);
+    router.put("/v1/events/:name").handler(this::setEvent);
+    router.get("/v1/events/:name").handler(this::getEvent);
+    router.delete("/v1/events/:name").handler(this::clearEvent);
+    router.get("/v1/cluster").handler(this::cluster);
+    router.get("/health/live").handler(ctx -> health(ctx, true));
+    router.get("/health/ready").handler(ctx -> health(ctx, ready.get()));
+    router.get("/openapi.yaml").handler(ctx -> ctx.response().putHeader("Content-Type", "application/yaml").end(contract));
+    router.route().failureHandler(Problems::handle);
+    router.errorHandler(404, Problems::handle);
+    router.errorHandler(405, Problems::handle);
+    return router;
+  }
+
+  // ---------------------------------------------------------------- tasks
+
+  private void createTask(RoutingContext ctx) {
+    TaskSpec spec = decoder.decode(body(ctx));
+    String key = idempotencyKey(ctx);
+    long waitMs = WaitParam.millis(ctx.request(), maxWaitMs, 0);
+    int home = key != null ? node.homeOf(key) : link.self();
+    link.ask(home, new LoopCommand.Create(spec, key))
+        .compose(created -> awaited(created.task(), waitMs)
+            .map(task -> new LoopCommand.Created(task, created.replayed())))
+        .onSuccess(created -> {
+          ctx.response().putHeader("Location", location(created.task()));
+          if (created.replayed()) {
+            ctx.response().putHeader("Idempotent-Replayed", "true");
+          }
+          sendTask(ctx, created.replayed() ? 200 : 201, created.task());
+        })
+        .onFailure(ctx::fail);
+  }
+
+  /** {@code POST /v1/gather|wait|wait_for}: create and await in one round trip. */
+  private void createAndAwait(RoutingContext ctx, TaskType type) {
+    TaskSpec spec = decoder.decode(body(ctx), type);
+    long waitMs = WaitParam.millis(ctx.request(), maxWaitMs, maxWaitMs);
+    link.ask(link.self(), new LoopCommand.Create(spec, null))
+        .compose(created -> awaited(created.task(), waitMs))
+        .onSuccess(task -> {
+          if (task.isFinished()) {
+            sendTask(ctx, 200, task);
+          } else {
+            ctx.response().putHeader("Location", location(task));
+            sendTask(ctx, 202, task);
+          }
+        })
+        .onFailure(ctx::fail);
+  }
+
+  private void getTask(RoutingContext ctx) {
+    String id = ctx.pathParam("id");
+    long waitMs = WaitParam.millis(ctx.request(), maxWaitMs, 0);
+    int owner = owner(id);
+    Future<Task> answer = waitMs > 0
+        ? link.ask(owner, new LoopCommand.Await(id, waitMs), waitMs + 5_000)
+        : link.ask(owner, new LoopCommand.Get(id));
+    answer.onSuccess(task -> sendTask(ctx, 200, task)).onFailure(ctx::fail);
+  }
+
+  private void cancelTask(RoutingContext ctx) {
+    String id = ctx.pathParam("id");
+    reply(ctx, link.ask(owner(id), new LoopCommand.Cancel(id)));
+  }
+
+  private void completeTask(RoutingContext ctx) {
+    String id = ctx.pathParam("id");
+    JsonObject body = optionalBody(ctx);
+    reply(ctx, link.ask(owner(id), new LoopCommand.Complete(id, body.getValue("result"))));
+  }
+
+  private void failTask(RoutingContext ctx) {
+    String id = ctx.pathParam("id");
+    TaskError error = taskError(body(ctx));
+    reply(ctx, link.ask(owner(id), new LoopCommand.Fail(id, error)));
+  }
+
+  private void deleteTask(RoutingContext ctx) {
+    String id = ctx.pathParam("id");
+    link.ask(owner(id), new LoopCommand.Delete(id))
+        .onSuccess(task -> ctx.response().setStatusCode(204).end())
+        .onFailure(ctx::fail);
+  }
+
+  private void listTasks(RoutingContext ctx) {
+    TaskFilter filter = filter(ctx);
+    int limit = limit(ctx);
+    long[] after = TaskCursor.decode(ctx.request().getParam("cursor"), node.loops());
+    List<Future<List<Task>>> pages = new ArrayList<>(node.loops());
+    for (int loop = 0; loop < node.loops(); loop++) {
+      pages.add(link.ask(loop, new LoopCommand.ListTasks(filter, after[loop], limit)));
+    }
+    Future.all(pages).onSuccess(all -> {
+      List<Task> merged = new ArrayList<>();
+      for (int loop = 0; loop < node.loops(); loop++) {
+        merged.addAll(all.<List<Task>>resultAt(loop));
+      }
+      merged.sort((a, b) -> a.createdAt() != b.createdAt() ? Long.compare(a.createdAt(), b.createdAt())
+          : a.loop() != b.loop() ? Integer.compare(a.loop(), b.loop()) : Long.compare(TaskEngine.seqOf(a), TaskEngine.seqOf(b)));
+      List<Task> page = merged.size() > limit ? merged.subList(0, limit) : merged;
+      JsonArray items = new JsonArray();
+      long[] next = after.clone();
+      for (Task task : page) {
+        items.add(TaskJson.task(task, node.nodeId()));
+        next[task.loop()] = Math.max(next[task.loop()], TaskEngine.seqOf(task));
+      }
+      boolean more = merged.size() > limit || page.size() == limit;
+      sendJson(ctx, 200, new JsonObject().put("items", items).put("next_cursor", more ? TaskCursor.encode(next) : null));
+    }).onFailure(ctx::fail);
+  }
+
+  // ---------------------------------------------------------------- events
+
+  private void setEvent(RoutingContext ctx) {
+    String name = eventName(ctx);
+    Object payload = optionalBody(ctx).getValue("payload");
+    link.ask(node.homeOf(name), new LoopCommand.EventSet(name, payload))
+        .onSuccess(view -> sendJson(ctx, 200, TaskJson.event(view)))
+        .onFailure(ctx::fail);
+  }
+
+  private void clearEvent(RoutingContext ctx) {
+    String name = eventName(ctx);
+    link.ask(node.homeOf(name), new LoopCommand.EventClear(name))
+        .onSuccess(v -> ctx.response().setStatusCode(204).end())
+        .onFailure(ctx::fail);
+  }
+
+  private void getEvent(RoutingContext ctx) {
+    String name = eventName(ctx);
+    long waitMs = WaitParam.millis(ctx.request(), maxWaitMs, 0);
+    link.ask(node.homeOf(name), new LoopCommand.EventGet(name, waitMs), waitMs + 5_000)
+        .onSuccess(view -> sendJson(ctx, 200, TaskJson.event(view)))
+        .onFailure(ctx::fail);
+  }
+
+  private void listEvents(RoutingContext ctx) {
+    int limit = limit(ctx);
+    String after = ctx.request().getParam("cursor");
+    String afterName = after == null ? null : decodeText(after);
+    List<Future<List<EventView>>> pages = new ArrayList<>(node.loops());
+    for (int loop = 0; loop < node.loops(); loop++) {
+      pages.add(link.ask(loop, new LoopCommand.EventList(afterName, limit)));
+    }
+    Future.all(pages).onSuccess(all -> {
+      List<EventView> merged = new ArrayList<>();
+      for (int loop = 0; loop < node.loops(); loop++) {
+        merged.addAll(all.<List<EventView>>resultAt(loop));
+      }
+      merged.sort((a, b) -> a.name().compareTo(b.name()));
+      List<EventView> page = merged.size() > limit ? merged.subList(0, limit) : merged;
+      JsonArray items = new JsonArray();
+      page.forEach(e -> items.add(TaskJson.event(e)));
+      String next = merged.size() > limit ? encodeText(page.get(page.size() - 1).name()) : null;
+      sendJson(ctx, 200, new JsonObject().put("items", items).put("next_cursor", next));
+    }).onFailure(ctx::fail);
+  }
+
+  // ---------------------------------------------------------------- node
+
+  private void cluster(RoutingContext ctx) {
+    List<Future<LoopStats>> stats = new ArrayList<>(node.loops());
+    for (int loop = 0; loop < node.loops(); loop++) {
+      stats.add(link.ask(loop, new LoopCommand.Stats()));
+    }
+    Future.all(stats).onSuccess(all -> {
+      List<LoopStats> loops = all.list();
+      JsonArray loopsJson = new JsonArray();
+      for (LoopStats s : loops) {
+        loopsJson.add(new JsonObject()
+            .put("index", s.index()).put("address", s.address())
+            .put("tasks_held", s.tasksHeld()).put("unfinished", s.unfinished())
+            .put("created", s.created()).put("finished", s.finished())
+            .put("timers_queued", s.timersQueued()).put("events", s.events()));
+      }
+      JsonObject self = new JsonObject()
+          .put("id", node.nodeId())
+          .put("self", true)
+          .put("tasks_held", node.held())
+          .put("max_tasks", node.config().maxTasks())
+          .put("loops", loopsJson)
+          .put("timer_lateness", LoopStats.latenessSummary(loops));
+      sendJson(ctx, 200, new JsonObject().put("mode", "none").put("node", node.nodeId())
+          .put("nodes", new JsonArray().add(self)));
+    }).onFailure(ctx::fail);
+  }
+
+  private static void health(RoutingContext ctx, boolean up) {
+    ctx.response().setStatusCode(up ? 200 : 503).putHeader("Content-Type", JSON)
+        .end(new JsonObject().put("status", up ? "UP" : "DOWN").toBuffer());
+  }
+
+  // ---------------------------------------------------------------- reading requests
+
+  private static JsonObject body(RoutingContext ctx) {
+    Buffer buffer = ctx.body().buffer();
+    if (buffer == null || buffer.length() == 0) {
+      throw Problem.invalid("", "a JSON object body is required");
+    }
+    Object value = Json.decodeValue(buffer);
+    if (!(value instanceof JsonObject json)) {
+      throw Problem.invalid("", "the body must be a JSON object");
+    }
+    return json;
+  }
+
+  private static JsonObject optionalBody(RoutingContext ctx) {
+    Buffer buffer = ctx.body().buffer();
+    return buffer == null || buffer.length() == 0 ? new JsonObject() : body(ctx);
+  }
+
+  private static TaskError taskError(JsonObject body) {
+    Object raw = body.getValue("error");
+    if (!(raw instanceof JsonObject error)) {
+      throw Problem.invalid("/error", raw == null ? "error is required" : "error must be an object {type, message, data}");
+    }
+    Object type = error.getValue("type");
+    if (!(type instanceof String t) || t.isEmpty() || t.length() > 200) {
+      throw Problem.invalid("/error/type", "error.type must be a string of 1 to 200 characters");
+    }
+    Object message = error.getValue("message");
+    if (message != null && !(message instanceof String)) {
+      throw Problem.invalid("/error/message", "error.message must be a string");
+    }
+    for (String field : error.fieldNames()) {
+      if (!field.equals("type") && !field.equals("message") && !field.equals("data")) {
+        throw Problem.invalid("/error/" + field, "unknown field '" + field + "'; an error has type, message and data");
+      }
+    }
+    return new TaskError(t, (String) message, error.getValue("data"));
+  }
+
+  private static String idempotencyKey(RoutingContext ctx) {
+    String key = ctx.request().getHeader("Idempotency-Key");
+    if (key != null && (key.isBlank() || key.length() > MAX_KEY_LENGTH)) {
+      throw Problem.invalidParameter("Idempotency-Key", "the key must be 1 to " + MAX_KEY_LENGTH + " characters");
+    }
+    return key;
+  }
+
+  /** The loop that owns a task id; an id that is not one of this node's is an unknown task. */
+  private int owner(String id) {
+    int owner = node.ownerOf(id);
+    if (owner < 0) {
+      throw Problem.notFound("Task", "no task with id '" + id + "'");
+    }
+    return owner;
+  }
+
+  private static String eventName(RoutingContext ctx) {
+    String name = ctx.pathParam("name");
+    if (!SpecDecoder.NAME.matcher(name).matches()) {
+      throw Problem.invalidParameter("name", "an event name is 1 to 200 letters, digits and . _ : @ / -, starting with a letter or digit");
+    }
+    return name;
+  }
+
+  private static TaskFilter filter(RoutingContext ctx) {
+    String state = ctx.request().getParam("state");
+    TaskState s = state == null ? null : TaskState.fromWire(state);
+    if (state != null && s == null) {
+      throw Problem.invalidParameter("state", "unknown state '" + state + "'");
+    }
+    String type = ctx.request().getParam("type");
+    TaskType t = type == null ? null : TaskType.fromWire(type);
+    if (type != null && t == null) {
+      throw Problem.invalidParameter("type", "unknown type '" + type + "'");
+    }
+    String label = ctx.request().getParam("label");
+    String key = null;
+    String value = null;
+    if (label != null) {
+      int eq = label.indexOf('=');
+      key = eq < 0 ? label : label.substring(0, eq);
+      value = eq < 0 ? null : label.substring(eq + 1);
+      if (key.isEmpty()) {
+        throw Problem.invalidParameter("label", "label is key or key=value");
+      }
+    }
+    return new TaskFilter(s, t, ctx.request().getParam("name"), key, value);
+  }
+
+  private static int limit(RoutingContext ctx) {
+    String raw = ctx.request().getParam("limit");
+    if (raw == null) {
+      return DEFAULT_LIMIT;
+    }
+    try {
+      int limit = Integer.parseInt(raw);
+      if (limit >= 1 && limit <= MAX_LIMIT) {
+        return limit;
+      }
+    } catch (NumberFormatException e) {
+      // answered below
+    }
+    throw Problem.invalidParameter("limit", "limit must be an integer from 1 to " + MAX_LIMIT + ", got '" + raw + "'");
+  }
+
+  // ---------------------------------------------------------------- writing answers
+
+  private Future<Task> awaited(Task task, long waitMs) {
+    if (waitMs <= 0 || task.isFinished()) {
+      return Future.succeededFuture(task);
+    }
+    return link.ask(task.loop(), new LoopCommand.Await(task.id(), waitMs), waitMs + 5_000);
+  }
+
+  private void reply(RoutingContext ctx, Future<Task> answer) {
+    answer.onSuccess(task -> sendTask(ctx, 200, task)).onFailure(ctx::fail);
+  }
+
+  private void sendTask(RoutingContext ctx, int status, Task task) {
+    sendJson(ctx, status, TaskJson.task(task, node.nodeId()));
+  }
+
+  private static void sendJson(RoutingContext ctx, int status, JsonObject json) {
+    ctx.response().setStatusCode(status).putHeader("Content-Type", JSON).end(json.toBuffer());
+  }
+
+  private static String location(Task task) {
+    return "/v1/tasks/" + task.id();
+  }
+
+  static String encodeText(String s) {
+    return Base64.getUrlEncoder().withoutPadding().encodeToString(s.getBytes(StandardCharsets.UTF_8));
+  }
+
+  static String decodeText(String cursor) {
+    try {
+      return new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
+    } catch (IllegalArgumentException e) {
+      throw Problem.invalidParameter("cursor", "not a cursor this server gave out");
+    }
+  }
+}

@@ -1,0 +1,69 @@
+package io.taskloop.http;
+
+import io.taskloop.problem.Problem;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.DecodeException;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.HttpException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The one failure handler: every failed request is answered as {@code application/problem+json}. */
+final class Problems {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Problems.class);
+  static final String CONTENT_TYPE = "application/problem+json";
+
+  private Problems() {
+  }
+
+  static void handle(RoutingContext ctx) {
+    Problem problem = toProblem(ctx);
+    HttpServerResponse response = ctx.response();
+    if (response.headWritten()) {
+      response.reset();
+      return;
+    }
+    response.setStatusCode(problem.status()).putHeader("Content-Type", CONTENT_TYPE);
+    if (problem.retryAfterSeconds() > 0) {
+      response.putHeader("Retry-After", Long.toString(problem.retryAfterSeconds()));
+    }
+    response.end(problem.toJson(ctx.request().path()).toBuffer());
+  }
+
+  private static Problem toProblem(RoutingContext ctx) {
+    Throwable failure = ctx.failure();
+    if (failure instanceof Problem p) {
+      return p;
+    }
+    if (failure instanceof DecodeException e) {
+      return Problem.malformed("the body is not valid JSON: " + firstLine(e.getMessage()));
+    }
+    if (failure instanceof HttpException e) {
+      return byStatus(e.getStatusCode(), ctx);
+    }
+    if (failure == null) {
+      return byStatus(ctx.statusCode(), ctx);
+    }
+    LOG.error("{} {} failed", ctx.request().method(), ctx.request().path(), failure);
+    return Problem.of(500, "Internal error", "the server failed on this request; it is logged");
+  }
+
+  static Problem byStatus(int status, RoutingContext ctx) {
+    return switch (status) {
+      case 413 -> Problem.tooLarge("", "the body is over this server's limit");
+      case 404 -> Problem.notFound("Resource", "no route for " + ctx.request().method() + " " + ctx.request().path());
+      case 405 -> Problem.of(405, "Method not allowed", ctx.request().method() + " is not allowed on " + ctx.request().path());
+      case 400 -> Problem.malformed("the request could not be read");
+      default -> Problem.of(status, "HTTP " + status, "the request failed with status " + status);
+    };
+  }
+
+  private static String firstLine(String s) {
+    if (s == null) {
+      return "";
+    }
+    int nl = s.indexOf('\n');
+    return nl < 0 ? s : s.substring(0, nl);
+  }
+}

@@ -1,0 +1,154 @@
+package io.taskloop.loop;
+
+import io.taskloop.task.Task;
+import io.taskloop.task.TaskError;
+import io.taskloop.task.TaskSpec;
+import io.vertx.core.Future;
+import java.util.List;
+
+/**
+ * A request to the loop that owns a task or an event. It travels in one event-bus hop (by
+ * reference, with {@link io.taskloop.bus.LocalCodec}) or, when the owner is the loop at hand, is
+ * run directly; either way {@link #run} executes on the owner's thread.
+ */
+public interface LoopCommand<R> {
+
+  Future<R> run(TaskEngine engine);
+
+  /** What {@code create} answers: the task, and whether an Idempotency-Key replayed it. */
+  record Created(Task task, boolean replayed) {
+  }
+
+  record Create(TaskSpec spec, String idempotencyKey) implements LoopCommand<Created> {
+    public Future<Created> run(TaskEngine e) {
+      return e.create(spec, idempotencyKey);
+    }
+  }
+
+  record Get(String id) implements LoopCommand<Task> {
+    public Future<Task> run(TaskEngine e) {
+      return Future.succeededFuture(e.get(id));
+    }
+  }
+
+  /** Answers when the task finishes or {@code waitMs} passes, whichever is first. */
+  record Await(String id, long waitMs) implements LoopCommand<Task> {
+    public Future<Task> run(TaskEngine e) {
+      return e.await(id, waitMs);
+    }
+  }
+
+  record Cancel(String id) implements LoopCommand<Task> {
+    public Future<Task> run(TaskEngine e) {
+      return Future.succeededFuture(e.cancel(id));
+    }
+  }
+
+  record Complete(String id, Object result) implements LoopCommand<Task> {
+    public Future<Task> run(TaskEngine e) {
+      return Future.succeededFuture(e.complete(id, result));
+    }
+  }
+
+  record Fail(String id, TaskError error) implements LoopCommand<Task> {
+    public Future<Task> run(TaskEngine e) {
+      return Future.succeededFuture(e.fail(id, error));
+    }
+  }
+
+  record Delete(String id) implements LoopCommand<Task> {
+    public Future<Task> run(TaskEngine e) {
+      return Future.succeededFuture(e.delete(id));
+    }
+  }
+
+  /** A parent on {@code parentLoop} wants to hear when {@code childId} finishes; answers its state now. */
+  record Watch(String childId, int parentLoop, String parentId) implements LoopCommand<Task> {
+    public Future<Task> run(TaskEngine e) {
+      return Future.succeededFuture(e.watchForRemote(childId, parentLoop, parentId));
+    }
+  }
+
+  /** Told to a parent's loop: one of its children finished. */
+  record ChildDone(String parentId, Task child) implements LoopCommand<Void> {
+    public Future<Void> run(TaskEngine e) {
+      e.onChildDone(parentId, child);
+      return Future.succeededFuture();
+    }
+  }
+
+  /** Told to a child's loop by a parent that passes cancellation on; a finished child ignores it. */
+  record CancelChild(String id, String why) implements LoopCommand<Void> {
+    public Future<Void> run(TaskEngine e) {
+      e.cancelQuietly(id, why);
+      return Future.succeededFuture();
+    }
+  }
+
+  record ListTasks(TaskFilter filter, long afterSeq, int limit) implements LoopCommand<List<Task>> {
+    public Future<List<Task>> run(TaskEngine e) {
+      return Future.succeededFuture(e.list(filter, afterSeq, limit));
+    }
+  }
+
+  record Stats() implements LoopCommand<LoopStats> {
+    public Future<LoopStats> run(TaskEngine e) {
+      return Future.succeededFuture(e.stats());
+    }
+  }
+
+  /** The clock moved (tests move a settable clock): run what is due now. */
+  record Tick() implements LoopCommand<Void> {
+    public Future<Void> run(TaskEngine e) {
+      e.tick();
+      return Future.succeededFuture();
+    }
+  }
+
+  record EventSet(String name, Object payload) implements LoopCommand<EventView> {
+    public Future<EventView> run(TaskEngine e) {
+      return Future.succeededFuture(e.events().set(name, payload));
+    }
+  }
+
+  record EventClear(String name) implements LoopCommand<Void> {
+    public Future<Void> run(TaskEngine e) {
+      e.events().clear(name);
+      return Future.succeededFuture();
+    }
+  }
+
+  record EventGet(String name, long waitMs) implements LoopCommand<EventView> {
+    public Future<EventView> run(TaskEngine e) {
+      return e.events().get(name, waitMs);
+    }
+  }
+
+  /** An {@code event} task on {@code taskLoop} waits for the event; answers its state now. */
+  record EventWatch(String name, int taskLoop, String taskId) implements LoopCommand<EventView> {
+    public Future<EventView> run(TaskEngine e) {
+      return Future.succeededFuture(e.events().watch(name, taskLoop, taskId));
+    }
+  }
+
+  record EventUnwatch(String name, int taskLoop, String taskId) implements LoopCommand<Void> {
+    public Future<Void> run(TaskEngine e) {
+      e.events().unwatch(name, taskLoop, taskId);
+      return Future.succeededFuture();
+    }
+  }
+
+  /** Told to an event task's loop: the event it waits for was set. */
+  record EventFired(String taskId, Object payload) implements LoopCommand<Void> {
+    public Future<Void> run(TaskEngine e) {
+      e.onEventFired(taskId, payload);
+      return Future.succeededFuture();
+    }
+  }
+
+  record EventList(String after, int limit) implements LoopCommand<List<EventView>> {
+    public Future<List<EventView>> run(TaskEngine e) {
+      return Future.succeededFuture(e.events().list(after, limit));
+    }
+  }
+}

@@ -1,0 +1,94 @@
+package io.taskloop.loop;
+
+import io.taskloop.bus.Addresses;
+import io.taskloop.bus.LocalCodec;
+import io.taskloop.problem.Problem;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
+
+/**
+ * How one loop reaches any loop of its node: a command for itself runs in place; one for
+ * another loop is a single event-bus hop, by reference, with an explicit send timeout.
+ */
+public final class LoopLink {
+
+  /** How long a loop may take to answer a command that does not wait by design. */
+  static final long ANSWER_TIMEOUT_MS = 10_000;
+  /** Added to a long-poll's own wait so the poll ends first and the bus timeout only catches a stuck loop. */
+  static final long WAIT_SLACK_MS = 5_000;
+
+  private final Vertx vertx;
+  private final NodeContext node;
+  private final int self;
+  private final DeliveryOptions tellOptions;
+  private TaskEngine engine;
+
+  LoopLink(Vertx vertx, NodeContext node, int self) {
+    this.vertx = vertx;
+    this.node = node;
+    this.self = self;
+    this.tellOptions = options(ANSWER_TIMEOUT_MS);
+  }
+
+  void bind(TaskEngine engine) {
+    this.engine = engine;
+  }
+
+  public int self() {
+    return self;
+  }
+
+  public NodeContext node() {
+    return node;
+  }
+
+  public <R> Future<R> ask(int loop, LoopCommand<R> command) {
+    return ask(loop, command, ANSWER_TIMEOUT_MS);
+  }
+
+  public <R> Future<R> ask(int loop, LoopCommand<R> command, long timeoutMs) {
+    if (loop == self) {
+      return runHere(command);
+    }
+    return vertx.eventBus()
+        .<Object>request(Addresses.loop(node.nodeId(), loop), command, options(timeoutMs))
+        .transform(ar -> ar.succeeded() ? unwrap(ar.result().body()) : Future.failedFuture(translate(loop, ar.cause())));
+  }
+
+  /** Sends without waiting for an answer: notifications between loops. */
+  public void tell(int loop, LoopCommand<?> command) {
+    if (loop == self) {
+      runHere(command);
+    } else {
+      vertx.eventBus().send(Addresses.loop(node.nodeId(), loop), command, tellOptions);
+    }
+  }
+
+  /** Runs a command on this loop; a thrown {@link Problem} becomes a failed future. */
+  public <R> Future<R> runHere(LoopCommand<R> command) {
+    try {
+      return command.run(engine);
+    } catch (Problem | IllegalStateException e) {
+      return Future.failedFuture(e);
+    }
+  }
+
+  static DeliveryOptions options(long timeoutMs) {
+    return new DeliveryOptions().setCodecName(LocalCodec.NAME).setLocalOnly(true).setSendTimeout(timeoutMs);
+  }
+
+  @SuppressWarnings("unchecked")
+  private static <R> Future<R> unwrap(Object body) {
+    return body instanceof Throwable t ? Future.failedFuture(t) : Future.succeededFuture((R) body);
+  }
+
+  private static Throwable translate(int loop, Throwable cause) {
+    if (cause instanceof ReplyException re && re.failureType() != ReplyFailure.RECIPIENT_FAILURE) {
+      return Problem.unavailable("loop " + loop + " did not answer (" + re.failureType() + ")");
+    }
+    return cause;
+  }
+}

@@ -1,0 +1,83 @@
+package io.taskloop.loop;
+
+import io.taskloop.config.Config;
+import io.taskloop.task.SpecDecoder;
+import java.time.Clock;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * What every loop of a node shares, all of it immutable except {@link #held}: the node-wide
+ * count of tasks held in memory, which enforces {@code max_tasks} with one lock-free counter.
+ */
+public final class NodeContext {
+
+  private final String nodeId;
+  private final Config config;
+  private final Clock clock;
+  private final SpecDecoder decoder;
+  private final AtomicLong held = new AtomicLong();
+
+  public NodeContext(String nodeId, Config config, Clock clock) {
+    this.nodeId = nodeId;
+    this.config = config;
+    this.clock = clock;
+    this.decoder = new SpecDecoder(config.maxChildren(), config.maxDepth());
+  }
+
+  public String nodeId() {
+    return nodeId;
+  }
+
+  public Config config() {
+    return config;
+  }
+
+  public Clock clock() {
+    return clock;
+  }
+
+  public SpecDecoder decoder() {
+    return decoder;
+  }
+
+  public int loops() {
+    return config.loops();
+  }
+
+  /** Claims room for {@code n} tasks; false (and nothing claimed) when that would pass the cap. */
+  public boolean reserve(int n) {
+    if (held.addAndGet(n) > config.maxTasks()) {
+      held.addAndGet(-n);
+      return false;
+    }
+    return true;
+  }
+
+  public void release(int n) {
+    held.addAndGet(-n);
+  }
+
+  public long held() {
+    return held.get();
+  }
+
+  /** The loop that owns a task, read from its id, or -1 when the id is not one of this node's. */
+  public int ownerOf(String taskId) {
+    int first = taskId.indexOf('-');
+    int last = taskId.lastIndexOf('-');
+    if (first <= 0 || last <= first || !taskId.regionMatches(0, nodeId, 0, first) || first != nodeId.length()) {
+      return -1;
+    }
+    try {
+      int loop = Integer.parseInt(taskId, first + 1, last, 10);
+      return loop < config.loops() ? loop : -1;
+    } catch (NumberFormatException e) {
+      return -1;
+    }
+  }
+
+  /** The loop that keeps a named event or an idempotency key: a stable hash of the name. */
+  public int homeOf(String name) {
+    return Math.floorMod(name.hashCode(), config.loops());
+  }
+}

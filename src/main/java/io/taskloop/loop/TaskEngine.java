@@ -1,0 +1,568 @@
+package io.taskloop.loop;
+
+import io.taskloop.problem.Problem;
+import io.taskloop.task.ChildRef;
+import io.taskloop.task.Common;
+import io.taskloop.task.EventSpec;
+import io.taskloop.task.ExternalSpec;
+import io.taskloop.task.GatherSpec;
+import io.taskloop.task.ReturnWhen;
+import io.taskloop.task.SleepSpec;
+import io.taskloop.task.Task;
+import io.taskloop.task.TaskError;
+import io.taskloop.task.TaskSpec;
+import io.taskloop.task.TaskState;
+import io.taskloop.task.TaskType;
+import io.taskloop.task.WaitSpec;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.PriorityQueue;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One loop's tasks and the rules that move them: asyncio's semantics, run on the loop's own
+ * thread only, so nothing here is locked. Everything that reaches another loop goes through
+ * {@link LoopLink}; composites are told when children finish and never poll.
+ */
+public final class TaskEngine {
+
+  private static final Logger LOG = LoggerFactory.getLogger(TaskEngine.class);
+  private static final long SWEEP_EVERY_MS = 1_000;
+
+  private final Vertx vertx;
+  private final NodeContext node;
+  private final LoopLink link;
+  private final int index;
+  private final Clock clock;
+  private final String idPrefix;
+
+  private final Map<String, Task> tasks = new HashMap<>();
+  /** Who to tell when a task finishes: parents, long-polls. Only unfinished tasks with listeners have an entry. */
+  private final Map<String, List<Consumer<Task>>> watchers = new HashMap<>();
+  private final Map<String, Composite> composites = new HashMap<>();
+  private final Map<String, Idempotent> byKey = new HashMap<>();
+  private final Map<String, String> keyOfTask = new HashMap<>();
+  private final ArrayDeque<Task> finishedOrder = new ArrayDeque<>();
+  private final TimerQueue<Task> timers = new TimerQueue<>();
+  private final LatencyHistogram lateness = new LatencyHistogram();
+  private final EventTable events;
+
+  private long seq;
+  private long created;
+  private long finished;
+  private int unfinished;
+  private long timerId = -1;
+  private long armedFor = Long.MAX_VALUE;
+  private boolean drainQueued;
+  private long sweepTimer = -1;
+
+  private record Idempotent(String taskId, TaskSpec spec) {
+  }
+
+  TaskEngine(Vertx vertx, NodeContext node, LoopLink link) {
+    this.vertx = vertx;
+    this.node = node;
+    this.link = link;
+    this.index = link.self();
+    this.clock = node.clock();
+    this.idPrefix = node.nodeId() + "-" + index + "-";
+    this.events = new EventTable(vertx, link, clock);
+    link.bind(this);
+  }
+
+  void startSweeping() {
+    sweepTimer = vertx.setPeriodic(SWEEP_EVERY_MS, id -> sweep());
+  }
+
+  void stop() {
+    vertx.cancelTimer(sweepTimer);
+    if (timerId >= 0) {
+      vertx.cancelTimer(timerId);
+    }
+  }
+
+  public EventTable events() {
+    return events;
+  }
+
+  // ---------------------------------------------------------------- create
+
+  public Future<LoopCommand.Created> create(TaskSpec spec, String key) {
+    if (key != null) {
+      Idempotent seen = byKey.get(key);
+      Task original = seen == null ? null : tasks.get(seen.taskId());
+      if (original != null) {
+        if (!seen.spec().equals(spec)) {
+          return Future.failedFuture(Problem.invalidParameter("Idempotency-Key",
+              "key '" + key + "' was first used with a different body (task " + original.id() + ")"));
+        }
+        return Future.succeededFuture(new LoopCommand.Created(original, true));
+      }
+    }
+    int size = spec.size();
+    if (!node.reserve(size)) {
+      return Future.failedFuture(Problem.tooManyTasks("this node holds its limit of " + node.config().maxTasks()
+          + " tasks; finished tasks are evicted after " + node.config().retentionMs() + " ms", 1));
+    }
+    List<Ref> refs = new ArrayList<>();
+    collectRefs(spec, "", refs);
+    Future<Void> checked = refs.isEmpty() ? Future.succeededFuture() : checkRefs(refs);
+    return checked
+        .map(v -> {
+          Idempotent raced = key == null ? null : byKey.get(key);
+          if (raced != null && tasks.containsKey(raced.taskId())) {
+            // Another request with this key won while children were being looked up.
+            node.release(size);
+            return new LoopCommand.Created(tasks.get(raced.taskId()), true);
+          }
+          Task task = instantiate(spec, null);
+          if (key != null) {
+            byKey.put(key, new Idempotent(task.id(), spec));
+            keyOfTask.put(task.id(), key);
+          }
+          return new LoopCommand.Created(tasks.get(task.id()), false);
+        })
+        .onFailure(err -> node.release(size));
+  }
+
+  /** A child given by id, with the JSON pointer where the request named it. */
+  private record Ref(String id, String pointer) {
+  }
+
+  private static void collectRefs(TaskSpec spec, String at, List<Ref> out) {
+    List<ChildRef> children = spec.children();
+    boolean single = spec.type() == TaskType.WAIT_FOR || spec.type() == TaskType.SHIELD;
+    for (int i = 0; i < children.size(); i++) {
+      String pointer = single ? at + "/task" : at + "/tasks/" + i;
+      ChildRef child = children.get(i);
+      if (child instanceof ChildRef.ById byId) {
+        out.add(new Ref(byId.id(), pointer));
+      } else {
+        collectRefs(((ChildRef.Inline) child).spec(), pointer, out);
+      }
+    }
+  }
+
+  /** Every child given by id must exist before the composite is accepted: a 422 naming it if not. */
+  private Future<Void> checkRefs(List<Ref> refs) {
+    List<Future<Task>> lookups = new ArrayList<>(refs.size());
+    for (Ref ref : refs) {
+      int owner = node.ownerOf(ref.id());
+      Future<Task> found = owner < 0
+          ? Future.failedFuture(Problem.notFound("Task", ref.id()))
+          : link.ask(owner, new LoopCommand.Get(ref.id()));
+      lookups.add(found.recover(err -> Future.failedFuture(err instanceof Problem p && p.status() == 404
+          ? Problem.invalid(ref.pointer(), "no task with id '" + ref.id() + "'")
+          : err)));
+    }
+    return Future.all(lookups).mapEmpty();
+  }
+
+  /** Creates a task and its inline children (children first, so the parent can watch them) and starts them. */
+  private Task instantiate(TaskSpec spec, String parent) {
+    String id = idPrefix + (++seq);
+    List<ChildRef> refs = spec.children();
+    List<String> childIds = List.of();
+    if (!refs.isEmpty()) {
+      String[] ids = new String[refs.size()];
+      for (int i = 0; i < ids.length; i++) {
+        ChildRef ref = refs.get(i);
+        ids[i] = ref instanceof ChildRef.ById byId ? byId.id() : instantiate(((ChildRef.Inline) ref).spec(), id).id();
+      }
+      childIds = List.of(ids);
+    }
+    long now = clock.millis();
+    Task task = Task.create(id, index, spec, parent, childIds, now).start(now);
+    tasks.put(id, task);
+    created++;
+    unfinished++;
+    if (task.deadline() != 0) {
+      schedule(task.deadline(), task);
+    }
+    switch (spec.type()) {
+      case SLEEP -> schedule(now + ((SleepSpec) spec).delayMs(), task);
+      case EVENT -> watchEvent(task, ((EventSpec) spec).event());
+      case GATHER, WAIT, WAIT_FOR, SHIELD -> watchChildren(task);
+      case EXTERNAL -> { }
+    }
+    return task;
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  public Task get(String id) {
+    Task task = tasks.get(id);
+    if (task == null) {
+      throw Problem.notFound("Task", "no task with id '" + id + "'");
+    }
+    return task;
+  }
+
+  /** Answers when the task finishes or after {@code waitMs}, with the task as it then stands. */
+  public Future<Task> await(String id, long waitMs) {
+    Task task = get(id);
+    if (task.isFinished() || waitMs <= 0) {
+      return Future.succeededFuture(task);
+    }
+    Promise<Task> promise = Promise.promise();
+    Consumer<Task> onDone = promise::tryComplete;
+    addWatcher(id, onDone);
+    long timer = vertx.setTimer(waitMs, t -> {
+      removeWatcher(id, onDone);
+      Task now = tasks.get(id);
+      promise.tryComplete(now != null ? now : task);
+    });
+    return promise.future().onComplete(ar -> vertx.cancelTimer(timer));
+  }
+
+  public List<Task> list(TaskFilter filter, long afterSeq, int limit) {
+    // The page is the `limit` matching tasks with the lowest sequence numbers after the cursor.
+    PriorityQueue<Task> page = new PriorityQueue<>(limit + 1, (a, b) -> Long.compare(seqOf(b), seqOf(a)));
+    for (Task task : tasks.values()) {
+      if (seqOf(task) > afterSeq && filter.matches(task)) {
+        page.add(task);
+        if (page.size() > limit) {
+          page.poll();
+        }
+      }
+    }
+    List<Task> out = new ArrayList<>(page);
+    out.sort((a, b) -> Long.compare(seqOf(a), seqOf(b)));
+    return out;
+  }
+
+  public static long seqOf(Task task) {
+    String id = task.id();
+    return Long.parseLong(id, id.lastIndexOf('-') + 1, id.length(), 10);
+  }
+
+  public LoopStats stats() {
+    return new LoopStats(index, link.node().nodeId() + "/" + index, tasks.size(), unfinished, created, finished,
+        timers.size(), events.size(), lateness.snapshot(), lateness.maxMicros());
+  }
+
+  // ---------------------------------------------------------------- changes from outside
+
+  public Task cancel(String id) {
+    Task task = get(id);
+    if (task.isFinished()) {
+      throw Problem.conflict("task " + id + " already finished as " + task.state().wire());
+    }
+    return end(task, task.cancel("cancelled by request", clock.millis()));
+  }
+
+  /** Cancellation passed on by a parent: a finished or vanished task ignores it. */
+  public void cancelQuietly(String id, String why) {
+    Task task = tasks.get(id);
+    if (task != null && !task.isFinished()) {
+      end(task, task.cancel(why, clock.millis()));
+    }
+  }
+
+  public Task complete(String id, Object result) {
+    Task task = external(id, "complete");
+    return end(task, task.succeed(result, clock.millis()));
+  }
+
+  public Task fail(String id, TaskError error) {
+    Task task = external(id, "fail");
+    return end(task, task.fail(error, clock.millis()));
+  }
+
+  private Task external(String id, String verb) {
+    Task task = get(id);
+    if (task.isFinished()) {
+      throw Problem.conflict("task " + id + " already finished as " + task.state().wire() + "; it cannot " + verb);
+    }
+    if (task.type() != TaskType.EXTERNAL) {
+      throw Problem.conflict("only external tasks can be completed or failed from outside; " + id + " is "
+          + task.type().wire());
+    }
+    return task;
+  }
+
+  public Task delete(String id) {
+    Task task = get(id);
+    if (!task.isFinished()) {
+      throw Problem.conflict("task " + id + " is still " + task.state().wire() + "; cancel it first");
+    }
+    forget(task);
+    return task;
+  }
+
+  // ---------------------------------------------------------------- ending a task
+
+  /**
+   * Records a task's final state, passes cancellation on where asyncio does (gather, wait_for),
+   * and tells everyone who watches it. Returns the final record.
+   */
+  private Task end(Task before, Task after) {
+    tasks.put(after.id(), after);
+    unfinished--;
+    finished++;
+    finishedOrder.addLast(after);
+    Composite composite = composites.remove(after.id());
+    if (after.state() == TaskState.CANCELLED || after.state() == TaskState.TIMED_OUT) {
+      if (composite != null && composite.passesCancellation()) {
+        String why = "parent " + after.id() + " ended " + after.state().wire();
+        for (String child : composite.unfinishedChildren()) {
+          cancelChild(child, why);
+        }
+      }
+      if (after.spec() instanceof EventSpec ev) {
+        link.tell(node.homeOf(ev.event()), new LoopCommand.EventUnwatch(ev.event(), index, after.id()));
+      }
+    }
+    List<Consumer<Task>> listeners = watchers.remove(after.id());
+    if (listeners != null) {
+      for (Consumer<Task> listener : listeners) {
+        listener.accept(after);
+      }
+    }
+    return after;
+  }
+
+  private void cancelChild(String childId, String why) {
+    int owner = node.ownerOf(childId);
+    if (owner == index) {
+      cancelQuietly(childId, why);
+    } else if (owner >= 0) {
+      link.tell(owner, new LoopCommand.CancelChild(childId, why));
+    }
+  }
+
+  private void forget(Task task) {
+    if (tasks.remove(task.id()) != null) {
+      node.release(1);
+      String key = keyOfTask.remove(task.id());
+      if (key != null) {
+        byKey.remove(key);
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- composites
+
+  private void watchChildren(Task parent) {
+    Composite composite = new Composite(parent);
+    composites.put(parent.id(), composite);
+    for (String childId : composite.distinctChildren()) {
+      int owner = node.ownerOf(childId);
+      if (owner == index) {
+        Task child = tasks.get(childId);
+        if (child == null) {
+          onChildDone(parent.id(), vanished(childId));
+        } else if (child.isFinished()) {
+          onChildDone(parent.id(), child);
+        } else {
+          String parentId = parent.id();
+          addWatcher(childId, done -> onChildDone(parentId, done));
+        }
+      } else {
+        link.ask(owner, new LoopCommand.Watch(childId, index, parent.id()))
+            .onSuccess(child -> {
+              if (child.isFinished()) {
+                onChildDone(parent.id(), child);
+              }
+            })
+            .onFailure(err -> onChildDone(parent.id(), vanished(childId)));
+      }
+    }
+  }
+
+  /** The owner's side of {@link LoopCommand.Watch}: remember to tell the parent's loop. */
+  Task watchForRemote(String childId, int parentLoop, String parentId) {
+    Task child = tasks.get(childId);
+    if (child == null) {
+      return vanished(childId);
+    }
+    if (!child.isFinished()) {
+      addWatcher(childId, done -> link.tell(parentLoop, new LoopCommand.ChildDone(parentId, done)));
+    }
+    return child;
+  }
+
+  /** A child the parent named is gone (deleted or evicted before it could be watched). */
+  private Task vanished(String childId) {
+    long now = clock.millis();
+    return Task.create(childId, -1, new ExternalSpec(Common.NONE), null, List.of(), now).start(now)
+        .fail(new TaskError("LookupError", "task " + childId + " no longer exists", null), now);
+  }
+
+  public void onChildDone(String parentId, Task child) {
+    Composite composite = composites.get(parentId);
+    Task parent = tasks.get(parentId);
+    if (composite == null || parent == null || parent.isFinished()) {
+      return;
+    }
+    composite.record(child);
+    long now = clock.millis();
+    switch (parent.type()) {
+      case GATHER -> gatherStep(parent, composite, child, now);
+      case WAIT -> {
+        ReturnWhen when = ((WaitSpec) parent.spec()).returnWhen();
+        boolean ready = composite.allDone()
+            || when == ReturnWhen.FIRST_COMPLETED
+            || (when == ReturnWhen.FIRST_EXCEPTION && raised(child));
+        if (ready) {
+          end(parent, parent.succeed(composite.partition(), now));
+        }
+      }
+      case WAIT_FOR, SHIELD -> end(parent, parent.mirror(child, now));
+      default -> LOG.warn("task {} of type {} got a child result", parentId, parent.type());
+    }
+  }
+
+  private void gatherStep(Task parent, Composite composite, Task child, long now) {
+    boolean returnExceptions = ((GatherSpec) parent.spec()).returnExceptions();
+    if (!returnExceptions && child.state() == TaskState.CANCELLED) {
+      end(parent, parent.cancel("child " + child.id() + " was cancelled", now));
+    } else if (!returnExceptions && raised(child)) {
+      end(parent, parent.fail(child.error(), now));
+    } else if (composite.allDone()) {
+      JsonArray results = new JsonArray();
+      List<Integer> errorSlots = new ArrayList<>();
+      List<Task> done = composite.inOrder();
+      for (int i = 0; i < done.size(); i++) {
+        Task c = done.get(i);
+        if (c.state() == TaskState.SUCCEEDED) {
+          results.add(c.result());
+        } else {
+          results.add(c.error().toJson());
+          errorSlots.add(i);
+        }
+      }
+      end(parent, returnExceptions ? parent.succeed(results, List.copyOf(errorSlots), now) : parent.succeed(results, now));
+    }
+  }
+
+  /** asyncio's "finished by raising": failed or timed out; cancellation is not an exception here. */
+  private static boolean raised(Task task) {
+    return task.state() == TaskState.FAILED || task.state() == TaskState.TIMED_OUT;
+  }
+
+  // ---------------------------------------------------------------- events
+
+  private void watchEvent(Task task, String event) {
+    link.ask(node.homeOf(event), new LoopCommand.EventWatch(event, index, task.id()))
+        .onSuccess(view -> {
+          if (view.set()) {
+            onEventFired(task.id(), view.payload());
+          }
+        })
+        .onFailure(err -> LOG.warn("event task {} could not watch event {}: {}", task.id(), event, err.getMessage()));
+  }
+
+  public void onEventFired(String taskId, Object payload) {
+    Task task = tasks.get(taskId);
+    if (task != null && !task.isFinished()) {
+      end(task, task.succeed(payload, clock.millis()));
+    }
+  }
+
+  // ---------------------------------------------------------------- watchers
+
+  private void addWatcher(String id, Consumer<Task> watcher) {
+    watchers.computeIfAbsent(id, k -> new ArrayList<>(2)).add(watcher);
+  }
+
+  private void removeWatcher(String id, Consumer<Task> watcher) {
+    List<Consumer<Task>> list = watchers.get(id);
+    if (list != null && list.remove(watcher) && list.isEmpty()) {
+      watchers.remove(id);
+    }
+  }
+
+  // ---------------------------------------------------------------- time
+
+  private void schedule(long at, Task task) {
+    timers.add(at, task);
+    long now = clock.millis();
+    if (at <= now) {
+      if (!drainQueued) {
+        drainQueued = true;
+        vertx.runOnContext(v -> {
+          drainQueued = false;
+          runDue();
+        });
+      }
+    } else if (at < armedFor) {
+      arm(at, now);
+    }
+  }
+
+  private void arm(long at, long now) {
+    if (timerId >= 0) {
+      vertx.cancelTimer(timerId);
+    }
+    armedFor = at;
+    timerId = vertx.setTimer(Math.max(1, at - now), id -> {
+      timerId = -1;
+      armedFor = Long.MAX_VALUE;
+      runDue();
+    });
+  }
+
+  /** Runs every timer that is due by the clock, then arms one Vert.x timer for the next. */
+  private void runDue() {
+    Instant instant = clock.instant();
+    long now = instant.toEpochMilli();
+    long nowMicros = instant.getEpochSecond() * 1_000_000L + instant.getNano() / 1_000;
+    while (timers.peekDue() <= now) {
+      long due = timers.peekDue();
+      Task queued = timers.poll();
+      Task task = tasks.get(queued.id());
+      if (task == null || task.isFinished()) {
+        continue;
+      }
+      lateness.record(nowMicros - due * 1_000);
+      if (task.deadline() != 0 && task.deadline() <= now) {
+        onDeadline(task, now);
+      } else if (task.spec() instanceof SleepSpec sleep && task.startedAt() + sleep.delayMs() <= now) {
+        end(task, task.succeed(sleep.result(), now));
+      }
+    }
+    if (!timers.isEmpty() && timers.peekDue() < armedFor) {
+      arm(timers.peekDue(), now);
+    }
+  }
+
+  /** {@code timeout_ms} ran out: asyncio's {@code timeout()} everywhere but on {@code wait}. */
+  private void onDeadline(Task task, long now) {
+    if (task.type() == TaskType.WAIT) {
+      Composite composite = composites.get(task.id());
+      end(task, task.succeed(composite.partition(), now));
+    } else {
+      end(task, task.timeOut(now));
+    }
+  }
+
+  /** The clock moved (a settable clock in tests): run what is due and evict what expired. */
+  public void tick() {
+    runDue();
+    sweep();
+  }
+
+  /** Evicts finished tasks past their retention, and idle events. */
+  private void sweep() {
+    long cutoff = clock.millis() - node.config().retentionMs();
+    while (!finishedOrder.isEmpty() && finishedOrder.peekFirst().finishedAt() <= cutoff) {
+      Task done = finishedOrder.pollFirst();
+      if (tasks.get(done.id()) == done) {
+        forget(done);
+      }
+    }
+    events.sweep(node.config().retentionMs());
+  }
+}

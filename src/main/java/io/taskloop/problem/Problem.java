@@ -1,0 +1,97 @@
+package io.taskloop.problem;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+/**
+ * A client-facing failure, rendered once as {@code application/problem+json} (RFC 9457). The
+ * engine and the handlers throw or fail futures with these; nothing else writes error bodies.
+ * No stack trace is captured: these are expected answers, not bugs.
+ */
+public final class Problem extends RuntimeException {
+
+  private static final String TYPE_PREFIX = "urn:taskloop:problem:";
+
+  private final int status;
+  private final String slug;
+  private final String title;
+  private final String pointer;
+  private final long retryAfterSeconds;
+
+  private Problem(int status, String slug, String title, String detail, String pointer, long retryAfterSeconds) {
+    super(detail, null, false, false);
+    this.status = status;
+    this.slug = slug;
+    this.title = title;
+    this.pointer = pointer;
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+
+  public static Problem malformed(String detail) {
+    return new Problem(400, "malformed-json", "Malformed JSON", detail, null, 0);
+  }
+
+  /** A field that is missing or invalid; {@code pointer} is a JSON pointer (RFC 6901) into the body. */
+  public static Problem invalid(String pointer, String detail) {
+    return new Problem(422, "invalid-field", "Invalid field", detail, pointer, 0);
+  }
+
+  /** An invalid query parameter or header, named by {@code parameter}. */
+  public static Problem invalidParameter(String parameter, String detail) {
+    return new Problem(422, "invalid-parameter", "Invalid parameter", detail, parameter, 0);
+  }
+
+  public static Problem tooLarge(String pointer, String detail) {
+    return new Problem(413, "too-large", "Request too large", detail, pointer, 0);
+  }
+
+  public static Problem notFound(String what, String detail) {
+    return new Problem(404, "not-found", what + " not found", detail, null, 0);
+  }
+
+  public static Problem conflict(String detail) {
+    return new Problem(409, "state-conflict", "State conflict", detail, null, 0);
+  }
+
+  public static Problem tooManyTasks(String detail, long retryAfterSeconds) {
+    return new Problem(429, "too-many-tasks", "Too many tasks held", detail, null, retryAfterSeconds);
+  }
+
+  public static Problem unavailable(String detail) {
+    return new Problem(503, "unavailable", "Service unavailable", detail, null, 1);
+  }
+
+  public static Problem of(int status, String title, String detail) {
+    return new Problem(status, "http-" + status, title, detail, null, 0);
+  }
+
+  public int status() {
+    return status;
+  }
+
+  public String pointer() {
+    return pointer;
+  }
+
+  public long retryAfterSeconds() {
+    return retryAfterSeconds;
+  }
+
+  public JsonObject toJson(String instance) {
+    JsonObject json = new JsonObject()
+        .put("type", TYPE_PREFIX + slug)
+        .put("title", title)
+        .put("status", status)
+        .put("detail", getMessage());
+    if (instance != null) {
+      json.put("instance", instance);
+    }
+    if (pointer != null) {
+      // Body fields are JSON pointers ("/tasks/2/delay_ms"); query parameters and headers are named.
+      String key = pointer.startsWith("/") || pointer.isEmpty() ? "pointer" : "parameter";
+      json.put(key, pointer);
+      json.put("errors", new JsonArray().add(new JsonObject().put(key, pointer).put("detail", getMessage())));
+    }
+    return json;
+  }
+}

@@ -1,0 +1,93 @@
+package io.taskloop.task;
+
+import java.util.List;
+
+/**
+ * One task as it stands: an immutable value. Each transition returns a new record with
+ * {@code version + 1}; only the owning loop makes them, and {@link TaskState#canMoveTo} decides
+ * which are legal. Times are epoch milliseconds; 0 means "not yet" (or, for the deadline, none).
+ *
+ * @param id          {@code <node>-<loop>-<seq>}; the owner is read from the id, so any loop reaches
+ *                    it in one hop
+ * @param loop        the owning loop's index on its node
+ * @param children    ids of a composite's children, in input order; empty for leaf types
+ * @param errorSlots  for a {@code gather} with {@code return_exceptions}: which result slots hold
+ *                    errors, so a client can tell an error from a result of the same shape
+ */
+public record Task(
+    String id,
+    int loop,
+    TaskSpec spec,
+    TaskState state,
+    Object result,
+    TaskError error,
+    long createdAt,
+    long startedAt,
+    long finishedAt,
+    long deadline,
+    String parent,
+    List<String> children,
+    List<Integer> errorSlots,
+    int version) {
+
+  public static Task create(String id, int loop, TaskSpec spec, String parent, List<String> children, long now) {
+    long deadline = spec.common().hasTimeout() ? now + spec.common().timeoutMs() : 0;
+    return new Task(id, loop, spec, TaskState.PENDING, null, null, now, 0, 0, deadline, parent, children, null, 1);
+  }
+
+  public TaskType type() {
+    return spec.type();
+  }
+
+  public String name() {
+    return spec.common().name();
+  }
+
+  public boolean isFinished() {
+    return state.isFinished();
+  }
+
+  public Task start(long now) {
+    return move(TaskState.RUNNING, null, null, null, now);
+  }
+
+  public Task succeed(Object value, long now) {
+    return move(TaskState.SUCCEEDED, value, null, null, now);
+  }
+
+  /** Succeeds a gather with {@code return_exceptions}, marking which slots hold errors. */
+  public Task succeed(Object value, List<Integer> slots, long now) {
+    return move(TaskState.SUCCEEDED, value, null, slots, now);
+  }
+
+  public Task fail(TaskError err, long now) {
+    return move(TaskState.FAILED, null, err, null, now);
+  }
+
+  public Task cancel(String why, long now) {
+    return move(TaskState.CANCELLED, null, TaskError.cancelled(why), null, now);
+  }
+
+  public Task timeOut(long now) {
+    return move(TaskState.TIMED_OUT, null, TaskError.timeout(spec.common().timeoutMs()), null, now);
+  }
+
+  /** Ends this task the way {@code child} ended: the shape of wait_for and shield. */
+  public Task mirror(Task child, long now) {
+    return switch (child.state) {
+      case SUCCEEDED -> succeed(child.result, now);
+      case CANCELLED -> cancel("child " + child.id + " was cancelled", now);
+      default -> fail(child.error, now);
+    };
+  }
+
+  private Task move(TaskState next, Object value, TaskError err, List<Integer> slots, long now) {
+    if (!state.canMoveTo(next)) {
+      throw new IllegalStateException("task " + id + " cannot move from " + state + " to " + next);
+    }
+    long started = next == TaskState.RUNNING ? now : startedAt;
+    long finished = next.isFinished() ? now : 0;
+    return new Task(id, loop, spec, next, value, err, createdAt, started, finished, deadline, parent, children,
+        slots, version + 1);
+  }
+}
