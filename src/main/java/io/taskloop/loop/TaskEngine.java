@@ -259,25 +259,25 @@ public final class TaskEngine {
     if (task.isFinished()) {
       throw Problem.conflict("task " + id + " already finished as " + task.state().wire());
     }
-    return end(task, task.cancel("cancelled by request", clock.millis()));
+    return interrupt(task.cancel("cancelled by request", clock.millis()));
   }
 
   /** Cancellation passed on by a parent: a finished or vanished task ignores it. */
   public void cancelQuietly(String id, String why) {
     Task task = tasks.get(id);
     if (task != null && !task.isFinished()) {
-      end(task, task.cancel(why, clock.millis()));
+      interrupt(task.cancel(why, clock.millis()));
     }
   }
 
   public Task complete(String id, Object result) {
     Task task = external(id, "complete");
-    return end(task, task.succeed(result, clock.millis()));
+    return end(task.succeed(result, clock.millis()));
   }
 
   public Task fail(String id, TaskError error) {
     Task task = external(id, "fail");
-    return end(task, task.fail(error, clock.millis()));
+    return end(task.fail(error, clock.millis()));
   }
 
   private Task external(String id, String verb) {
@@ -303,31 +303,37 @@ public final class TaskEngine {
 
   // ---------------------------------------------------------------- ending a task
 
-  /**
-   * Records a task's final state, passes cancellation on where asyncio does (gather, wait_for),
-   * and tells everyone who watches it. Returns the final record.
-   */
-  private Task end(Task before, Task after) {
+  /** Records a task's final state and tells everyone who watches it. Returns the final record. */
+  private Task end(Task after) {
     tasks.put(after.id(), after);
     unfinished--;
     finished++;
     finishedOrder.addLast(after);
-    Composite composite = composites.remove(after.id());
-    if (after.state() == TaskState.CANCELLED || after.state() == TaskState.TIMED_OUT) {
-      if (composite != null && composite.passesCancellation()) {
-        String why = "parent " + after.id() + " ended " + after.state().wire();
-        for (String child : composite.unfinishedChildren()) {
-          cancelChild(child, why);
-        }
-      }
-      if (after.spec() instanceof EventSpec ev) {
-        link.tell(node.homeOf(ev.event()), new LoopCommand.EventUnwatch(ev.event(), index, after.id()));
-      }
+    composites.remove(after.id());
+    if (after.spec() instanceof EventSpec ev && after.state() != TaskState.SUCCEEDED) {
+      link.tell(node.homeOf(ev.event()), new LoopCommand.EventUnwatch(ev.event(), index, after.id()));
     }
     List<Consumer<Task>> listeners = watchers.remove(after.id());
     if (listeners != null) {
       for (Consumer<Task> listener : listeners) {
         listener.accept(after);
+      }
+    }
+    return after;
+  }
+
+  /**
+   * Ends a task that was itself cancelled or timed out, and passes the cancellation on where
+   * asyncio does: a gather or wait_for cancels its unfinished children; wait and shield do not.
+   * (A gather that ends cancelled because a child was cancelled goes through {@link #end}.)
+   */
+  private Task interrupt(Task after) {
+    Composite composite = composites.get(after.id());
+    end(after);
+    if (composite != null && composite.passesCancellation()) {
+      String why = "parent " + after.id() + " ended " + after.state().wire();
+      for (String child : composite.unfinishedChildren()) {
+        cancelChild(child, why);
       }
     }
     return after;
@@ -416,10 +422,10 @@ public final class TaskEngine {
             || when == ReturnWhen.FIRST_COMPLETED
             || (when == ReturnWhen.FIRST_EXCEPTION && raised(child));
         if (ready) {
-          end(parent, parent.succeed(composite.partition(), now));
+          end(parent.succeed(composite.partition(), now));
         }
       }
-      case WAIT_FOR, SHIELD -> end(parent, parent.mirror(child, now));
+      case WAIT_FOR, SHIELD -> end(parent.mirror(child, now));
       default -> LOG.warn("task {} of type {} got a child result", parentId, parent.type());
     }
   }
@@ -427,9 +433,9 @@ public final class TaskEngine {
   private void gatherStep(Task parent, Composite composite, Task child, long now) {
     boolean returnExceptions = ((GatherSpec) parent.spec()).returnExceptions();
     if (!returnExceptions && child.state() == TaskState.CANCELLED) {
-      end(parent, parent.cancel("child " + child.id() + " was cancelled", now));
+      end(parent.cancel("child " + child.id() + " was cancelled", now));
     } else if (!returnExceptions && raised(child)) {
-      end(parent, parent.fail(child.error(), now));
+      end(parent.fail(child.error(), now));
     } else if (composite.allDone()) {
       JsonArray results = new JsonArray();
       List<Integer> errorSlots = new ArrayList<>();
@@ -443,7 +449,7 @@ public final class TaskEngine {
           errorSlots.add(i);
         }
       }
-      end(parent, returnExceptions ? parent.succeed(results, List.copyOf(errorSlots), now) : parent.succeed(results, now));
+      end(returnExceptions ? parent.succeed(results, List.copyOf(errorSlots), now) : parent.succeed(results, now));
     }
   }
 
@@ -467,7 +473,7 @@ public final class TaskEngine {
   public void onEventFired(String taskId, Object payload) {
     Task task = tasks.get(taskId);
     if (task != null && !task.isFinished()) {
-      end(task, task.succeed(payload, clock.millis()));
+      end(task.succeed(payload, clock.millis()));
     }
   }
 
@@ -530,7 +536,7 @@ public final class TaskEngine {
       if (task.deadline() != 0 && task.deadline() <= now) {
         onDeadline(task, now);
       } else if (task.spec() instanceof SleepSpec sleep && task.startedAt() + sleep.delayMs() <= now) {
-        end(task, task.succeed(sleep.result(), now));
+        end(task.succeed(sleep.result(), now));
       }
     }
     if (!timers.isEmpty() && timers.peekDue() < armedFor) {
@@ -542,9 +548,9 @@ public final class TaskEngine {
   private void onDeadline(Task task, long now) {
     if (task.type() == TaskType.WAIT) {
       Composite composite = composites.get(task.id());
-      end(task, task.succeed(composite.partition(), now));
+      end(task.succeed(composite.partition(), now));
     } else {
-      end(task, task.timeOut(now));
+      interrupt(task.timeOut(now));
     }
   }
 
