@@ -28,11 +28,22 @@ public class EchoServer {
     Vertx vertx = Vertx.builder().with(new VertxOptions().setEventLoopPoolSize(instances)).build();
     vertx.deployVerticle(() -> new Echo(port), new DeploymentOptions().setInstances(instances))
         .onSuccess(id -> System.out.println("echo serving http://127.0.0.1:" + port + " with " + instances
-            + " verticle instances on " + instances + " event loops (Vert.x " + io.vertx.core.Vertx.class.getPackage().getImplementationVersion() + ")"))
+            + " verticle instances on " + instances + " event loops (Vert.x " + vertxVersion() + ")"))
         .onFailure(err -> {
           System.err.println("echo failed to start: " + err);
           System.exit(1);
         });
+  }
+
+  /** vertx-core's version, read from the Maven metadata the fat jar carries. */
+  static String vertxVersion() {
+    try (java.io.InputStream in = Vertx.class.getResourceAsStream("/META-INF/maven/io.vertx/vertx-core/pom.properties")) {
+      java.util.Properties p = new java.util.Properties();
+      p.load(in);
+      return p.getProperty("version");
+    } catch (Exception e) {
+      return "unknown";
+    }
   }
 
   static final class Echo extends VerticleBase {

@@ -48,6 +48,9 @@ public final class HttpApi {
   private final SpecDecoder decoder;
   private final long maxWaitMs;
   private final Supplier<Boolean> ready;
+  /** Which loop answered: {@code Taskloop-Served-By: <node>/<loop>}, for operators and tests. */
+  private static final String SERVED_BY = "Taskloop-Served-By";
+  private final String servedBy;
 
   public HttpApi(NodeContext node, LoopLink link, Supplier<Boolean> ready) {
     this.node = node;
@@ -55,6 +58,7 @@ public final class HttpApi {
     this.decoder = node.decoder();
     this.maxWaitMs = node.config().maxWaitMs();
     this.ready = ready;
+    this.servedBy = node.nodeId() + "/" + link.self();
   }
 
   public Router router(Vertx vertx, Buffer contract) {
@@ -386,8 +390,11 @@ public final class HttpApi {
     sendJson(ctx, status, TaskJson.task(task, node.nodeId()));
   }
 
-  private static void sendJson(RoutingContext ctx, int status, JsonObject json) {
-    ctx.response().setStatusCode(status).putHeader("Content-Type", JSON).end(json.toBuffer());
+  private void sendJson(RoutingContext ctx, int status, JsonObject json) {
+    ctx.response().setStatusCode(status)
+        .putHeader("Content-Type", JSON)
+        .putHeader(SERVED_BY, servedBy)
+        .end(json.toBuffer());
   }
 
   private static String location(Task task) {

@@ -1,6 +1,7 @@
 package io.taskloop.http;
 
 import io.taskloop.problem.Problem;
+import io.netty.handler.codec.http.QueryStringDecoder;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.DecodeException;
 import io.vertx.ext.web.RoutingContext;
@@ -42,6 +43,9 @@ final class Problems {
     if (failure instanceof HttpException e) {
       return byStatus(e.getStatusCode(), ctx);
     }
+    if (failure instanceof IllegalArgumentException && !queryDecodes(ctx.request().query())) {
+      return Problem.malformed("the query string is not valid percent-encoding");
+    }
     if (failure == null) {
       return byStatus(ctx.statusCode(), ctx);
     }
@@ -57,6 +61,18 @@ final class Problems {
       case 400 -> Problem.malformed("the request could not be read");
       default -> Problem.of(status, "HTTP " + status, "the request failed with status " + status);
     };
+  }
+
+  private static boolean queryDecodes(String query) {
+    if (query == null) {
+      return true;
+    }
+    try {
+      QueryStringDecoder.decodeComponent(query);
+      return true;
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
   }
 
   private static String firstLine(String s) {

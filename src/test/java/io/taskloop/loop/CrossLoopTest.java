@@ -1,0 +1,123 @@
+package io.taskloop.loop;
+
+import static io.taskloop.support.TestServer.external;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+
+import io.taskloop.support.TestServer;
+import io.taskloop.support.TestServer.Resp;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * A task belongs to the loop that created it; requests that land on any other loop reach it in
+ * one event-bus hop. Each request here goes on a new connection, and the node's loops take new
+ * connections in turn, so {@code Taskloop-Served-By} shows which loop answered.
+ */
+@ExtendWith(VertxExtension.class)
+class CrossLoopTest {
+
+  private TestServer server;
+
+  @BeforeEach
+  void start(Vertx vertx) {
+    server = TestServer.start(vertx);
+  }
+
+  @AfterEach
+  void stop() {
+    server.stop();
+  }
+
+  private static int servedBy(Resp r) {
+    String v = r.header("Taskloop-Served-By");
+    return Integer.parseInt(v.substring(v.indexOf('/') + 1));
+  }
+
+  /** Repeats a request on new connections until a loop other than {@code owner} answers it (bounded). */
+  private Resp fromAnotherLoop(int owner, Supplier<Resp> request) {
+    for (int attempt = 0; attempt < 12; attempt++) {
+      Resp r = request.get();
+      if (servedBy(r) != owner) {
+        return r;
+      }
+    }
+    throw new AssertionError("no other loop answered in 12 new connections");
+  }
+
+  @Test
+  void newConnectionsAreSpreadOverEveryLoop() {
+    Set<Integer> owners = new HashSet<>();
+    for (int i = 0; i < 6; i++) {
+      Resp r = server.sendFresh(HttpMethod.POST, "/v1/tasks", external()).expect(201);
+      int owner = r.json().getJsonObject("loop").getInteger("index");
+      assertEquals(servedBy(r), owner, "a task is owned by the loop that accepted its request");
+      owners.add(owner);
+    }
+    assertEquals(Set.of(0, 1, 2), owners);
+  }
+
+  @Test
+  void aTaskIsReadAwaitedCancelledAndCompletedThroughOtherLoops() {
+    JsonObject a = server.create(external());
+    JsonObject b = server.create(external());
+    int ownerA = a.getJsonObject("loop").getInteger("index");
+    int ownerB = b.getJsonObject("loop").getInteger("index");
+    String idA = a.getString("id");
+    String idB = b.getString("id");
+
+    Resp read = fromAnotherLoop(ownerA, () -> server.sendFresh(HttpMethod.GET, "/v1/tasks/" + idA, null).expect(200));
+    assertEquals(idA, read.json().getString("id"));
+
+    Resp completed = fromAnotherLoop(ownerA, () -> server.sendFresh(HttpMethod.POST, "/v1/tasks/" + idA + "/complete",
+        new JsonObject().put("result", "via another loop")));
+    completed.expect(200);
+    assertEquals("succeeded", completed.json().getString("state"));
+
+    Resp awaited = fromAnotherLoop(ownerA, () -> server.sendFresh(HttpMethod.GET, "/v1/tasks/" + idA + "?wait=5", null).expect(200));
+    assertEquals("via another loop", awaited.json().getString("result"));
+
+    Resp cancelled = fromAnotherLoop(ownerB, () -> server.sendFresh(HttpMethod.POST, "/v1/tasks/" + idB + "/cancel", null));
+    cancelled.expect(200);
+    assertEquals("cancelled", cancelled.json().getString("state"));
+    assertNotEquals(ownerB, servedBy(cancelled));
+  }
+
+  @Test
+  void compositesWatchChildrenOwnedByOtherLoops() {
+    // Children created through other loops, gathered by id through yet another connection.
+    String[] ids = new String[3];
+    for (int i = 0; i < 3; i++) {
+      ids[i] = server.sendFresh(HttpMethod.POST, "/v1/tasks", external()).expect(201).json().getString("id");
+    }
+    JsonObject g = server.sendFresh(HttpMethod.POST, "/v1/tasks",
+        TestServer.composite("gather", ids[0], ids[1], ids[2])).expect(201).json();
+    for (int i = 2; i >= 0; i--) {
+      server.sendFresh(HttpMethod.POST, "/v1/tasks/" + ids[i] + "/complete", new JsonObject().put("result", i)).expect(200);
+    }
+    JsonObject done = server.awaitDone(g.getString("id"));
+    assertEquals(new io.vertx.core.json.JsonArray().add(0).add(1).add(2), done.getJsonArray("result"));
+  }
+
+  @Test
+  void cancellingAGatherCancelsChildrenOnOtherLoops() {
+    String[] ids = new String[3];
+    for (int i = 0; i < 3; i++) {
+      ids[i] = server.sendFresh(HttpMethod.POST, "/v1/tasks", external()).expect(201).json().getString("id");
+    }
+    JsonObject g = server.create(TestServer.composite("gather", ids[0], ids[1], ids[2]));
+    server.post("/v1/tasks/" + g.getString("id") + "/cancel", null).expect(200);
+    for (String id : ids) {
+      assertEquals("cancelled", server.awaitDone(id).getString("state"));
+    }
+  }
+}
