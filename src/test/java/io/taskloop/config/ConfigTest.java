@@ -1,0 +1,49 @@
+package io.taskloop.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.vertx.core.json.JsonObject;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class ConfigTest {
+
+  @Test
+  void defaultsServeOneNodeOnPort8080() {
+    Config c = Config.defaults();
+    assertEquals(8080, c.httpPort());
+    assertEquals("127.0.0.1", c.httpHost());
+    assertEquals(30_000, c.maxWaitMs());
+    assertTrue(c.loops() >= 1);
+  }
+
+  @Test
+  void environmentOverridesTheFileWhichOverridesDefaults() {
+    JsonObject file = new JsonObject().put("http_port", 9000).put("loops", 4).put("max_tasks", 10);
+    Config c = Config.from(file, Map.of("TASKLOOP_HTTP_PORT", "9100", "TASKLOOP_LOOPS", "3", "TASKLOOP_RETENTION_MS", "5"));
+    assertEquals(9100, c.httpPort());
+    assertEquals(3, c.loops());
+    assertEquals(10, c.maxTasks());
+    assertEquals(5, c.retentionMs());
+  }
+
+  @Test
+  void everyKeyHasAnEnvironmentName() {
+    for (String key : Config.DEFAULTS.keySet()) {
+      String env = Config.envName(key);
+      Config c = Config.from(new JsonObject(), Map.of(env, String.valueOf(key.equals("http_host") ? "0.0.0.0" : 70)));
+      assertEquals(key.equals("http_host") ? "0.0.0.0" : "70", String.valueOf(c.toJson().getValue(key)), key);
+    }
+  }
+
+  @Test
+  void badValuesAndUnknownKeysAreRefusedByName() {
+    var e = assertThrows(IllegalArgumentException.class, () -> Config.from(new JsonObject(), Map.of("TASKLOOP_LOOPS", "many")));
+    assertTrue(e.getMessage().contains("TASKLOOP_LOOPS"), e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> Config.from(new JsonObject().put("http_prot", 1), Map.of()));
+    assertTrue(e.getMessage().contains("http_prot"), e.getMessage());
+    assertThrows(IllegalArgumentException.class, () -> Config.from(new JsonObject().put("loops", 0), Map.of()));
+  }
+}
