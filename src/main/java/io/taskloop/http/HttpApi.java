@@ -82,9 +82,9 @@ public final class HttpApi {
     router.get("/health/live").handler(ctx -> health(ctx, true));
     router.get("/health/ready").handler(ctx -> health(ctx, ready.get()));
     router.get("/openapi.yaml").handler(ctx -> ctx.response().putHeader("Content-Type", "application/yaml").end(contract));
-    router.route().failureHandler(Problems::handle);
-    router.errorHandler(404, Problems::handle);
-    router.errorHandler(405, Problems::handle);
+    router.route().failureHandler(this::problem);
+    router.errorHandler(404, this::problem);
+    router.errorHandler(405, this::problem);
     return router;
   }
 
@@ -260,6 +260,13 @@ public final class HttpApi {
       sendJson(ctx, 200, new JsonObject().put("mode", "none").put("node", node.nodeId())
           .put("nodes", new JsonArray().add(self)));
     }).onFailure(ctx::fail);
+  }
+
+  private void problem(RoutingContext ctx) {
+    if (!ctx.response().headWritten()) {
+      ctx.response().putHeader(SERVED_BY, servedBy);
+    }
+    Problems.handle(ctx);
   }
 
   private static void health(RoutingContext ctx, boolean up) {

@@ -115,6 +115,7 @@ public final class EventTable {
     long timer = vertx.setTimer(waitMs, t -> {
       entry.readers.remove(reader);
       reader.tryComplete(entry.view());
+      forgetIfIdle(entry);
     });
     return reader.future().onComplete(ar -> vertx.cancelTimer(timer));
   }
@@ -134,6 +135,7 @@ public final class EventTable {
     Entry e = entries.get(name);
     if (e != null) {
       e.tasks.remove(new TaskWaiter(taskLoop, taskId));
+      forgetIfIdle(e);
     }
   }
 
@@ -156,6 +158,13 @@ public final class EventTable {
       if (e.idle() && (!e.set || e.touchedAt <= cutoff)) {
         it.remove();
       }
+    }
+  }
+
+  /** An unset event that nobody waits on any more is forgotten at once, as a cleared one is. */
+  private void forgetIfIdle(Entry e) {
+    if (!e.set && e.idle() && entries.get(e.name) == e) {
+      entries.remove(e.name);
     }
   }
 

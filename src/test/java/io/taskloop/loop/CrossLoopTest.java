@@ -2,7 +2,6 @@ package io.taskloop.loop;
 
 import static io.taskloop.support.TestServer.external;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
 import io.taskloop.support.TestServer;
 import io.taskloop.support.TestServer.Resp;
@@ -43,11 +42,15 @@ class CrossLoopTest {
     return Integer.parseInt(v.substring(v.indexOf('/') + 1));
   }
 
-  /** Repeats a request on new connections until a loop other than {@code owner} answers it (bounded). */
-  private Resp fromAnotherLoop(int owner, Supplier<Resp> request) {
+  /**
+   * Runs {@code request} against a fresh task on new connections until a loop other than the
+   * task's owner answers it (bounded). A fresh task per attempt, since the request may change it.
+   */
+  private Resp throughAnotherLoop(java.util.function.Function<String, Resp> request) {
     for (int attempt = 0; attempt < 12; attempt++) {
-      Resp r = request.get();
-      if (servedBy(r) != owner) {
+      JsonObject task = server.create(external());
+      Resp r = request.apply(task.getString("id"));
+      if (servedBy(r) != task.getJsonObject("loop").getInteger("index")) {
         return r;
       }
     }
@@ -68,28 +71,25 @@ class CrossLoopTest {
 
   @Test
   void aTaskIsReadAwaitedCancelledAndCompletedThroughOtherLoops() {
-    JsonObject a = server.create(external());
-    JsonObject b = server.create(external());
-    int ownerA = a.getJsonObject("loop").getInteger("index");
-    int ownerB = b.getJsonObject("loop").getInteger("index");
-    String idA = a.getString("id");
-    String idB = b.getString("id");
+    Resp read = throughAnotherLoop(id -> server.sendFresh(HttpMethod.GET, "/v1/tasks/" + id, null));
+    assertEquals("running", read.expect(200).json().getString("state"));
 
-    Resp read = fromAnotherLoop(ownerA, () -> server.sendFresh(HttpMethod.GET, "/v1/tasks/" + idA, null).expect(200));
-    assertEquals(idA, read.json().getString("id"));
-
-    Resp completed = fromAnotherLoop(ownerA, () -> server.sendFresh(HttpMethod.POST, "/v1/tasks/" + idA + "/complete",
+    Resp completed = throughAnotherLoop(id -> server.sendFresh(HttpMethod.POST, "/v1/tasks/" + id + "/complete",
         new JsonObject().put("result", "via another loop")));
-    completed.expect(200);
-    assertEquals("succeeded", completed.json().getString("state"));
+    assertEquals("via another loop", completed.expect(200).json().getString("result"));
 
-    Resp awaited = fromAnotherLoop(ownerA, () -> server.sendFresh(HttpMethod.GET, "/v1/tasks/" + idA + "?wait=5", null).expect(200));
-    assertEquals("via another loop", awaited.json().getString("result"));
+    Resp awaited = throughAnotherLoop(id -> {
+      server.post("/v1/tasks/" + id + "/complete", new JsonObject().put("result", "awaited")).expect(200);
+      return server.sendFresh(HttpMethod.GET, "/v1/tasks/" + id + "?wait=5", null);
+    });
+    assertEquals("awaited", awaited.expect(200).json().getString("result"));
 
-    Resp cancelled = fromAnotherLoop(ownerB, () -> server.sendFresh(HttpMethod.POST, "/v1/tasks/" + idB + "/cancel", null));
-    cancelled.expect(200);
-    assertEquals("cancelled", cancelled.json().getString("state"));
-    assertNotEquals(ownerB, servedBy(cancelled));
+    Resp cancelled = throughAnotherLoop(id -> server.sendFresh(HttpMethod.POST, "/v1/tasks/" + id + "/cancel", null));
+    assertEquals("cancelled", cancelled.expect(200).json().getString("state"));
+
+    Resp failed = throughAnotherLoop(id -> server.sendFresh(HttpMethod.POST, "/v1/tasks/" + id + "/fail",
+        new JsonObject().put("error", new JsonObject().put("type", "Remote"))));
+    assertEquals("failed", failed.expect(200).json().getString("state"));
   }
 
   @Test

@@ -206,6 +206,16 @@ public final class TestServer {
     return m;
   }
 
+  /** Asks again until {@code condition} holds, at most a few hundred times: for effects that cross loops. */
+  public static void eventually(String what, java.util.function.BooleanSupplier condition) {
+    for (int i = 0; i < 500; i++) {
+      if (condition.getAsBoolean()) {
+        return;
+      }
+    }
+    throw new AssertionError("never happened: " + what);
+  }
+
   public static <T> T bounded(Future<T> f) {
     try {
       return f.await(BOUND_S, TimeUnit.SECONDS);
