@@ -2,6 +2,7 @@ package io.taskloop;
 
 import io.taskloop.bus.Addresses;
 import io.taskloop.bus.LocalCodec;
+import io.taskloop.bus.TaskCodec;
 import io.taskloop.config.Config;
 import io.taskloop.loop.LoopCommand;
 import io.taskloop.loop.LoopVerticle;
@@ -58,8 +59,9 @@ public final class Node {
   private static void registerCodec(Vertx vertx) {
     try {
       vertx.eventBus().registerCodec(new LocalCodec());
+      vertx.eventBus().registerCodec(new TaskCodec());
     } catch (IllegalStateException alreadyRegistered) {
-      // a second node on the same Vert.x instance (tests) shares the codec
+      // a second node on the same Vert.x instance (tests) shares the codecs
     }
   }
 

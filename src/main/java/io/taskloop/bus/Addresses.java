@@ -6,7 +6,24 @@ public final class Addresses {
   /** Prefix of the per-loop addresses: {@code taskloop.loop.<node>.<index>}. */
   public static final String LOOP = "taskloop.loop.";
 
+  // The event-bus API (docs/eventbus-api.md): request/reply with JSON bodies, consumed by every loop.
+  public static final String TASKS_CREATE = "taskloop.v1.tasks.create";
+  public static final String TASKS_GET = "taskloop.v1.tasks.get";
+  public static final String TASKS_CANCEL = "taskloop.v1.tasks.cancel";
+  public static final String TASKS_COMPLETE = "taskloop.v1.tasks.complete";
+  public static final String TASKS_FAIL = "taskloop.v1.tasks.fail";
+  public static final String EVENTS_SET = "taskloop.v1.events.set";
+  public static final String EVENTS_CLEAR = "taskloop.v1.events.clear";
+
+  /** Every finished task is published here, as the HTTP API's task JSON. */
+  public static final String TASK_DONE = "taskloop.v1.task.done";
+
   private Addresses() {
+  }
+
+  /** Where one task's finish is published: {@code taskloop.v1.task.done.<id>}. */
+  public static String taskDone(String taskId) {
+    return TASK_DONE + "." + taskId;
   }
 
   public static String loop(String node, int index) {

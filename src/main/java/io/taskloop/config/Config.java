@@ -1,6 +1,9 @@
 package io.taskloop.config;
 
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -17,19 +20,31 @@ public record Config(
     long maxBodyBytes,
     long maxWaitMs,
     int maxChildren,
-    int maxDepth) {
+    int maxDepth,
+    List<String> httpAllow,
+    List<String> httpDeny,
+    long httpMaxResponseBytes,
+    int webhookAttempts,
+    long webhookBackoffMs) {
 
   /** Every key, with its default. The key is the JSON name; the environment name derives from it. */
-  public static final Map<String, Object> DEFAULTS = Map.of(
-      "http_host", "127.0.0.1",
-      "http_port", 8080,
-      "loops", Runtime.getRuntime().availableProcessors(),
-      "retention_ms", 300_000L,
-      "max_tasks", 1_000_000L,
-      "max_body_bytes", 1_048_576L,
-      "max_wait_ms", 30_000L,
-      "max_children", 1_000,
-      "max_depth", 32);
+  public static final Map<String, Object> DEFAULTS = Map.ofEntries(
+      Map.entry("http_host", "127.0.0.1"),
+      Map.entry("http_port", 8080),
+      Map.entry("loops", Runtime.getRuntime().availableProcessors()),
+      Map.entry("retention_ms", 300_000L),
+      Map.entry("max_tasks", 1_000_000L),
+      Map.entry("max_body_bytes", 1_048_576L),
+      Map.entry("max_wait_ms", 30_000L),
+      Map.entry("max_children", 1_000),
+      Map.entry("max_depth", 32),
+      // The SSRF guard of http tasks and webhooks: hosts (exact, *.suffix or an IP range in CIDR
+      // form) that outbound requests may reach; deny wins. Cloud metadata endpoints are denied.
+      Map.entry("http_allow", List.of("*")),
+      Map.entry("http_deny", List.of("169.254.0.0/16", "fd00:ec2::254", "metadata.google.internal", "100.100.100.200")),
+      Map.entry("http_max_response_bytes", 1_048_576L),
+      Map.entry("webhook_attempts", 5),
+      Map.entry("webhook_backoff_ms", 500L));
 
   public static String envName(String key) {
     return "TASKLOOP_" + key.toUpperCase(java.util.Locale.ROOT);
@@ -59,23 +74,23 @@ public record Config(
         v.number("max_body_bytes", 64, Integer.MAX_VALUE),
         v.number("max_wait_ms", 0, 86_400_000L),
         (int) v.number("max_children", 1, 1_000_000),
-        (int) v.number("max_depth", 1, 1_000));
+        (int) v.number("max_depth", 1, 1_000),
+        v.strings("http_allow"),
+        v.strings("http_deny"),
+        v.number("http_max_response_bytes", 0, Integer.MAX_VALUE),
+        (int) v.number("webhook_attempts", 1, 100),
+        v.number("webhook_backoff_ms", 1, 3_600_000L));
     return config;
-  }
-
-  public Config withHttpPort(int port) {
-    return new Config(httpHost, port, loops, retentionMs, maxTasks, maxBodyBytes, maxWaitMs, maxChildren, maxDepth);
-  }
-
-  public Config withLoops(int n) {
-    return new Config(httpHost, httpPort, n, retentionMs, maxTasks, maxBodyBytes, maxWaitMs, maxChildren, maxDepth);
   }
 
   public JsonObject toJson() {
     return new JsonObject()
         .put("http_host", httpHost).put("http_port", httpPort).put("loops", loops)
         .put("retention_ms", retentionMs).put("max_tasks", maxTasks).put("max_body_bytes", maxBodyBytes)
-        .put("max_wait_ms", maxWaitMs).put("max_children", maxChildren).put("max_depth", maxDepth);
+        .put("max_wait_ms", maxWaitMs).put("max_children", maxChildren).put("max_depth", maxDepth)
+        .put("http_allow", new JsonArray(httpAllow)).put("http_deny", new JsonArray(httpDeny))
+        .put("http_max_response_bytes", httpMaxResponseBytes)
+        .put("webhook_attempts", webhookAttempts).put("webhook_backoff_ms", webhookBackoffMs);
   }
 
   private record Values(JsonObject file, Map<String, String> env) {
@@ -87,6 +102,26 @@ public record Config(
       }
       Object fromFile = file.getValue(key);
       return fromFile != null ? fromFile : DEFAULTS.get(key);
+    }
+
+    /** A list: a JSON array in the file, comma-separated in the environment. */
+    List<String> strings(String key) {
+      Object raw = raw(key);
+      List<String> out = new ArrayList<>();
+      if (raw instanceof String s) {
+        for (String part : s.split(",")) {
+          if (!part.isBlank()) {
+            out.add(part.trim());
+          }
+        }
+      } else if (raw instanceof JsonArray a) {
+        a.forEach(x -> out.add(String.valueOf(x)));
+      } else if (raw instanceof List<?> l) {
+        l.forEach(x -> out.add(String.valueOf(x)));
+      } else {
+        throw new IllegalArgumentException(key + " (" + envName(key) + ") must be a list of strings, got '" + raw + "'");
+      }
+      return List.copyOf(out);
     }
 
     String string(String key) {

@@ -1,7 +1,12 @@
 package io.taskloop.http;
 
 import io.taskloop.loop.EventView;
+import io.taskloop.task.Attempt;
 import io.taskloop.task.Common;
+import io.taskloop.task.EventBusSpec;
+import io.taskloop.task.HttpSpec;
+import io.taskloop.task.OnDone;
+import io.taskloop.task.RetryPolicy;
 import io.taskloop.task.EventSpec;
 import io.taskloop.task.GatherSpec;
 import io.taskloop.task.SleepSpec;
@@ -39,6 +44,17 @@ public final class TaskJson {
       case FAILED, CANCELLED, TIMED_OUT -> json.put("error", t.error().toJson());
       default -> { }
     }
+    if (t.attempts() != null) {
+      JsonArray attempts = new JsonArray();
+      for (Attempt a : t.attempts()) {
+        attempts.add(new JsonObject()
+            .put("number", a.number())
+            .put("started_at", time(a.startedAt()))
+            .put("finished_at", time(a.finishedAt()))
+            .put("error", a.error() == null ? null : a.error().toJson()));
+      }
+      json.put("attempt", t.attempt()).put("attempts", attempts);
+    }
     json.put("created_at", time(t.createdAt()))
         .put("started_at", time(t.startedAt()))
         .put("finished_at", time(t.finishedAt()))
@@ -64,6 +80,43 @@ public final class TaskJson {
     if (!common.labels().isEmpty()) {
       json.put("labels", new JsonObject(new java.util.LinkedHashMap<>(common.labels())));
     }
+    OnDone hook = common.onDone();
+    if (hook != null) {
+      JsonObject onDone = new JsonObject();
+      if (hook.url() != null) {
+        onDone.put("url", hook.url());
+      }
+      if (!hook.headers().isEmpty()) {
+        onDone.put("headers", strings(hook.headers()));
+      }
+      if (hook.address() != null) {
+        onDone.put("address", hook.address());
+      }
+      json.put("on_done", onDone);
+    }
+    if (spec instanceof HttpSpec h) {
+      JsonObject request = new JsonObject().put("method", h.method()).put("url", h.url());
+      if (!h.headers().isEmpty()) {
+        request.put("headers", strings(h.headers()));
+      }
+      if (h.body() != null) {
+        request.put("body", h.body());
+      }
+      json.put("request", request)
+          .put("expect_status", statusRules(h.expectStatus()))
+          .put("attempt_timeout_ms", h.attemptTimeoutMs());
+      retry(json, h.retry());
+    } else if (spec instanceof EventBusSpec b) {
+      json.put("address", b.address());
+      if (b.body() != null) {
+        json.put("body", b.body());
+      }
+      if (!b.headers().isEmpty()) {
+        json.put("headers", strings(b.headers()));
+      }
+      json.put("attempt_timeout_ms", b.attemptTimeoutMs());
+      retry(json, b.retry());
+    }
     if (spec instanceof SleepSpec s) {
       json.put("delay_ms", s.delayMs());
       if (s.result() != null) {
@@ -79,6 +132,30 @@ public final class TaskJson {
       json.put("task", children.get(0));
     }
     return json;
+  }
+
+  private static JsonObject strings(java.util.Map<String, String> map) {
+    return new JsonObject(new java.util.LinkedHashMap<>(map));
+  }
+
+  /** Status rules as given: codes are numbers, classes ("5xx") and error types are strings. */
+  private static JsonArray statusRules(List<String> rules) {
+    JsonArray out = new JsonArray();
+    for (String rule : rules) {
+      out.add(rule.chars().allMatch(Character::isDigit) ? (Object) Integer.valueOf(rule) : rule);
+    }
+    return out;
+  }
+
+  private static void retry(JsonObject json, RetryPolicy retry) {
+    if (retry != RetryPolicy.NONE) {
+      json.put("retry", new JsonObject()
+          .put("max_attempts", retry.maxAttempts())
+          .put("backoff_ms", retry.backoffMs())
+          .put("multiplier", retry.multiplier())
+          .put("max_backoff_ms", retry.maxBackoffMs())
+          .put("on", statusRules(retry.on())));
+    }
   }
 
   public static JsonObject event(EventView e) {

@@ -1,6 +1,7 @@
 package io.taskloop.loop;
 
 import io.taskloop.config.Config;
+import io.taskloop.task.OutboundGuard;
 import io.taskloop.task.SpecDecoder;
 import java.time.Clock;
 import java.util.concurrent.atomic.AtomicLong;
@@ -21,7 +22,8 @@ public final class NodeContext {
     this.nodeId = nodeId;
     this.config = config;
     this.clock = clock;
-    this.decoder = new SpecDecoder(config.maxChildren(), config.maxDepth());
+    this.decoder = new SpecDecoder(config.maxChildren(), config.maxDepth(),
+        new OutboundGuard(config.httpAllow(), config.httpDeny()));
   }
 
   public String nodeId() {

@@ -1,11 +1,18 @@
 package io.taskloop.loop;
 
+import io.taskloop.bus.Addresses;
+import io.taskloop.bus.TaskCodec;
+import io.taskloop.http.TaskJson;
 import io.taskloop.problem.Problem;
 import io.taskloop.task.ChildRef;
 import io.taskloop.task.Common;
+import io.taskloop.task.EventBusSpec;
 import io.taskloop.task.EventSpec;
 import io.taskloop.task.ExternalSpec;
 import io.taskloop.task.GatherSpec;
+import io.taskloop.task.HttpSpec;
+import io.taskloop.task.OnDone;
+import io.taskloop.task.RetryPolicy;
 import io.taskloop.task.ReturnWhen;
 import io.taskloop.task.SleepSpec;
 import io.taskloop.task.Task;
@@ -17,6 +24,7 @@ import io.taskloop.task.WaitSpec;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonArray;
 import java.time.Clock;
 import java.time.Instant;
@@ -57,6 +65,10 @@ public final class TaskEngine {
   private final TimerQueue<Task> timers = new TimerQueue<>();
   private final LatencyHistogram lateness = new LatencyHistogram();
   private final EventTable events;
+  private final Outbound outbound;
+  /** How to stop what an unfinished outbound task is doing now: its request, or the wait before a retry. */
+  private final Map<String, Runnable> inFlight = new HashMap<>();
+  private final DeliveryOptions doneOptions = new DeliveryOptions().setCodecName(TaskCodec.NAME);
 
   private long seq;
   private long created;
@@ -78,6 +90,8 @@ public final class TaskEngine {
     this.clock = node.clock();
     this.idPrefix = node.nodeId() + "-" + index + "-";
     this.events = new EventTable(vertx, link, clock);
+    this.outbound = new Outbound(vertx, node.config().httpMaxResponseBytes(), node.config().webhookAttempts(),
+        node.config().webhookBackoffMs());
     link.bind(this);
   }
 
@@ -86,6 +100,7 @@ public final class TaskEngine {
   }
 
   void stop() {
+    outbound.close();
     vertx.cancelTimer(sweepTimer);
     if (timerId >= 0) {
       vertx.cancelTimer(timerId);
@@ -193,6 +208,7 @@ public final class TaskEngine {
     switch (spec.type()) {
       case SLEEP -> schedule(now + ((SleepSpec) spec).delayMs(), task);
       case EVENT -> watchEvent(task, ((EventSpec) spec).event());
+      case HTTP, EVENTBUS -> attempt(id, 1);
       case GATHER, WAIT, WAIT_FOR, SHIELD -> watchChildren(task);
       case EXTERNAL -> { }
     }
@@ -305,6 +321,10 @@ public final class TaskEngine {
 
   /** Records a task's final state and tells everyone who watches it. Returns the final record. */
   private Task end(Task after) {
+    Runnable abort = inFlight.remove(after.id());
+    if (abort != null) {
+      abort.run();
+    }
     tasks.put(after.id(), after);
     unfinished--;
     finished++;
@@ -319,7 +339,67 @@ public final class TaskEngine {
         listener.accept(after);
       }
     }
+    announce(after);
     return after;
+  }
+
+  /**
+   * Publishes the finish on {@code taskloop.v1.task.done} and the task's own address, and runs
+   * its done hooks. The codec builds JSON only for a consumer that is there to read it.
+   */
+  private void announce(Task task) {
+    TaskCodec.Notice notice = new TaskCodec.Notice(task, node.nodeId());
+    vertx.eventBus().publish(Addresses.TASK_DONE, notice, doneOptions);
+    vertx.eventBus().publish(Addresses.taskDone(task.id()), notice, doneOptions);
+    OnDone hook = task.spec().common().onDone();
+    if (hook != null) {
+      outbound.done(hook, TaskJson.task(task, node.nodeId()));
+    }
+  }
+
+  // ---------------------------------------------------------------- outbound work
+
+  /** Runs attempt {@code number} of an http or eventbus task, then succeeds, retries or fails it. */
+  private void attempt(String id, int number) {
+    Task task = tasks.get(id);
+    if (task == null || task.isFinished()) {
+      return;
+    }
+    Task started = task.beginAttempt(number, clock.millis());
+    tasks.put(id, started);
+    Future<Object> work = started.spec() instanceof HttpSpec http
+        ? outbound.http(http, abort -> inFlight.put(id, abort))
+        : outbound.eventbus((EventBusSpec) started.spec());
+    work.onComplete(ar -> {
+      Task now = tasks.get(id);
+      if (now == null || now.isFinished() || now.attempt() != number) {
+        return; // cancelled or timed out meanwhile; the abort already ran
+      }
+      inFlight.remove(id);
+      long at = clock.millis();
+      if (ar.succeeded()) {
+        end(now.endAttempt(at, null).succeed(ar.result(), at));
+        return;
+      }
+      Outbound.Failure failure = ar.cause() instanceof Outbound.Failure f ? f
+          : new Outbound.Failure(new TaskError("ConnectionError", String.valueOf(ar.cause().getMessage()), null), 0);
+      Task failed = now.endAttempt(at, failure.error);
+      RetryPolicy retry = retryOf(failed.spec());
+      if (number < retry.maxAttempts() && retry.retries(failure.error, failure.status)) {
+        tasks.put(id, failed);
+        long timer = vertx.setTimer(Math.max(1, retry.backoffBefore(number + 1)), t -> {
+          inFlight.remove(id);
+          attempt(id, number + 1);
+        });
+        inFlight.put(id, () -> vertx.cancelTimer(timer));
+      } else {
+        end(failed.fail(failure.error, at));
+      }
+    });
+  }
+
+  private static RetryPolicy retryOf(TaskSpec spec) {
+    return spec instanceof HttpSpec h ? h.retry() : ((EventBusSpec) spec).retry();
   }
 
   /**

@@ -36,6 +36,11 @@ public final class Problem extends RuntimeException {
     return new Problem(422, "invalid-field", "Invalid field", detail, pointer, 0);
   }
 
+  /** An outbound URL the SSRF guard refuses: a policy answer, so a 400 rather than a 422. */
+  public static Problem denied(String pointer, String detail) {
+    return new Problem(400, "denied-url", "Outbound URL denied", detail, pointer, 0);
+  }
+
   /** An invalid query parameter or header, named by {@code parameter}. */
   public static Problem invalidParameter(String parameter, String detail) {
     return new Problem(422, "invalid-parameter", "Invalid parameter", detail, parameter, 0);

@@ -3,6 +3,8 @@ package io.taskloop.task;
 import io.taskloop.problem.Problem;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -22,13 +24,20 @@ public final class SpecDecoder {
   public static final Pattern TASK_ID = Pattern.compile("[a-z0-9]{1,16}-[0-9]{1,4}-[0-9]{1,19}");
   private static final long MAX_MS = 31L * 24 * 3600 * 1000;
   private static final int MAX_LABELS = 32;
+  private static final int MAX_HEADERS = 50;
   private static final int MAX_LABEL_LENGTH = 200;
 
-  private static final Set<String> COMMON = Set.of("type", "name", "timeout_ms", "labels");
+  private static final Set<String> COMMON = Set.of("type", "name", "timeout_ms", "labels", "on_done");
+  private static final Set<String> METHODS = Set.of("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS");
+  private static final Pattern ADDRESS = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:@/-]{0,199}");
+  private static final Pattern STATUS_RULE = Pattern.compile("[1-5](xx|[0-9][0-9])");
+  private static final Pattern ERROR_TYPE = Pattern.compile("[A-Za-z_][A-Za-z0-9_.]{0,99}");
   private static final Map<TaskType, Set<String>> FIELDS = Map.of(
       TaskType.SLEEP, Set.of("delay_ms", "result"),
       TaskType.EXTERNAL, Set.of(),
       TaskType.EVENT, Set.of("event"),
+      TaskType.HTTP, Set.of("request", "expect_status", "attempt_timeout_ms", "retry"),
+      TaskType.EVENTBUS, Set.of("address", "body", "headers", "attempt_timeout_ms", "retry"),
       TaskType.GATHER, Set.of("tasks", "return_exceptions"),
       TaskType.WAIT, Set.of("tasks", "return_when"),
       TaskType.WAIT_FOR, Set.of("task"),
@@ -36,10 +45,12 @@ public final class SpecDecoder {
 
   private final int maxChildren;
   private final int maxDepth;
+  private final OutboundGuard guard;
 
-  public SpecDecoder(int maxChildren, int maxDepth) {
+  public SpecDecoder(int maxChildren, int maxDepth, OutboundGuard guard) {
     this.maxChildren = maxChildren;
     this.maxDepth = maxDepth;
+    this.guard = guard;
   }
 
   public TaskSpec decode(JsonObject json) {
@@ -64,11 +75,16 @@ public final class SpecDecoder {
         throw Problem.invalid(at + "/" + escape(field), "unknown field '" + field + "' for type " + type.wire());
       }
     }
-    Common common = Common.of(optionalName(json, at), optionalMs(json, "timeout_ms", at), labels(json, at));
+    Common common = Common.of(optionalName(json, at), optionalMs(json, "timeout_ms", at),
+        stringMap(json, "labels", at, MAX_LABELS), onDone(json, at));
     return switch (type) {
       case SLEEP -> new SleepSpec(common, requiredMs(json, "delay_ms", at), json.getValue("result"));
       case EXTERNAL -> new ExternalSpec(common);
       case EVENT -> new EventSpec(common, eventName(json, at));
+      case HTTP -> http(json, at, common);
+      case EVENTBUS -> new EventBusSpec(common, address(json.getValue("address"), at + "/address"), json.getValue("body"),
+          stringMap(json, "headers", at, MAX_HEADERS), attemptTimeout(json, at, EventBusSpec.DEFAULT_ATTEMPT_TIMEOUT_MS),
+          retry(json, at, RetryPolicy.DEFAULT_EVENTBUS_ON));
       case GATHER -> new GatherSpec(common, children(json, at, depth, false), bool(json, "return_exceptions", at));
       case WAIT -> new WaitSpec(common, children(json, at, depth, true), returnWhen(json, at));
       case WAIT_FOR -> new WaitForSpec(common, child(json.getValue("task"), at + "/task", depth, true));
@@ -87,7 +103,7 @@ public final class SpecDecoder {
     TaskType type = TaskType.fromWire(s);
     if (type == null) {
       throw Problem.invalid(at + "/type",
-          "unknown type '" + s + "'; one of sleep, external, event, gather, wait, wait_for, shield");
+          "unknown type '" + s + "'; one of sleep, external, event, http, eventbus, gather, wait, wait_for, shield");
     }
     if (forced != null && type != forced) {
       throw Problem.invalid(at + "/type", "this endpoint takes type " + forced.wire() + ", got " + s);
@@ -190,27 +206,182 @@ public final class SpecDecoder {
     return when;
   }
 
-  private static Map<String, String> labels(JsonObject json, String at) {
-    Object raw = json.getValue("labels");
+  /** labels and headers: an object of strings; keys without '=', each up to 200 characters. */
+  private static Map<String, String> stringMap(JsonObject json, String field, String at, int max) {
+    Object raw = json.getValue(field);
     if (raw == null) {
       return Map.of();
     }
     if (!(raw instanceof JsonObject obj)) {
-      throw Problem.invalid(at + "/labels", "labels must be an object of strings");
+      throw Problem.invalid(at + "/" + field, field + " must be an object of strings");
     }
-    if (obj.size() > MAX_LABELS) {
-      throw Problem.invalid(at + "/labels", "at most " + MAX_LABELS + " labels");
+    if (obj.size() > max) {
+      throw Problem.invalid(at + "/" + field, "at most " + max + " " + field);
     }
-    Map<String, String> labels = new LinkedHashMap<>();
+    Map<String, String> out = new LinkedHashMap<>();
     for (Map.Entry<String, Object> e : obj) {
       if (!(e.getValue() instanceof String v) || v.length() > MAX_LABEL_LENGTH
           || e.getKey().isEmpty() || e.getKey().length() > MAX_LABEL_LENGTH || e.getKey().contains("=")) {
-        throw Problem.invalid(at + "/labels/" + escape(e.getKey()),
-            "a label is a key without '=' and a string value, each up to " + MAX_LABEL_LENGTH + " characters");
+        throw Problem.invalid(at + "/" + field + "/" + escape(e.getKey()),
+            "each of " + field + " is a key without '=' and a string value, each up to " + MAX_LABEL_LENGTH + " characters");
       }
-      labels.put(e.getKey(), v);
+      out.put(e.getKey(), v);
     }
-    return Map.copyOf(labels);
+    return Map.copyOf(out);
+  }
+
+  private HttpSpec http(JsonObject json, String at, Common common) {
+    Object raw = json.getValue("request");
+    String rat = at + "/request";
+    if (!(raw instanceof JsonObject request)) {
+      throw Problem.invalid(rat, raw == null ? "request is required" : "request must be an object {method, url, headers, body}");
+    }
+    for (String field : request.fieldNames()) {
+      if (!Set.of("method", "url", "headers", "body").contains(field)) {
+        throw Problem.invalid(rat + "/" + escape(field), "unknown field '" + field + "'; a request has method, url, headers, body");
+      }
+    }
+    Object m = request.getValue("method");
+    String method = m == null ? "GET" : m instanceof String s ? s : null;
+    if (method == null || !METHODS.contains(method)) {
+      throw Problem.invalid(rat + "/method", "method must be one of " + METHODS);
+    }
+    String url = url(request.getValue("url"), rat + "/url");
+    return new HttpSpec(common, method, url, stringMap(request, "headers", rat, MAX_HEADERS), request.getValue("body"),
+        expectStatus(json, at), attemptTimeout(json, at, HttpSpec.DEFAULT_ATTEMPT_TIMEOUT_MS),
+        retry(json, at, RetryPolicy.DEFAULT_HTTP_ON));
+  }
+
+  /** An absolute http(s) URL that the outbound guard lets through; a refused host is a 400. */
+  private String url(Object raw, String at) {
+    if (!(raw instanceof String s) || s.length() > 2_000) {
+      throw Problem.invalid(at, raw == null ? "url is required" : "url must be a string of at most 2000 characters");
+    }
+    URI uri;
+    try {
+      uri = new URI(s);
+    } catch (URISyntaxException e) {
+      throw Problem.invalid(at, "'" + s + "' is not a URL: " + e.getReason());
+    }
+    String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(java.util.Locale.ROOT);
+    if (!(scheme.equals("http") || scheme.equals("https")) || uri.getHost() == null || uri.getUserInfo() != null) {
+      throw Problem.invalid(at, "url must be an absolute http or https URL with a host and no user info");
+    }
+    String refusal = guard.refusal(uri);
+    if (refusal != null) {
+      throw Problem.denied(at, refusal);
+    }
+    return s;
+  }
+
+  private static List<String> expectStatus(JsonObject json, String at) {
+    Object raw = json.getValue("expect_status");
+    if (raw == null) {
+      return HttpSpec.DEFAULT_EXPECT;
+    }
+    List<String> rules = statusOrTypeRules(raw, at + "/expect_status", false);
+    if (rules.isEmpty()) {
+      throw Problem.invalid(at + "/expect_status", "expect_status needs at least one status");
+    }
+    return rules;
+  }
+
+  /** A list of status codes (200), classes ("2xx") and, for retry's `on`, error types. */
+  private static List<String> statusOrTypeRules(Object raw, String at, boolean errorTypes) {
+    if (!(raw instanceof JsonArray array) || array.size() > 50) {
+      throw Problem.invalid(at, "must be an array of at most 50 status codes" + (errorTypes ? " or error types" : ""));
+    }
+    List<String> rules = new ArrayList<>();
+    for (int i = 0; i < array.size(); i++) {
+      Object v = array.getValue(i);
+      String rule = v instanceof Integer n && n >= 100 && n <= 599 ? n.toString()
+          : v instanceof String s && (STATUS_RULE.matcher(s).matches() || (errorTypes && ERROR_TYPE.matcher(s).matches())) ? s
+          : null;
+      if (rule == null) {
+        throw Problem.invalid(at + "/" + i, "'" + v + "' is not a status code (100-599) or class (\"5xx\")"
+            + (errorTypes ? " or an error type" : ""));
+      }
+      rules.add(rule);
+    }
+    return List.copyOf(rules);
+  }
+
+  private static long attemptTimeout(JsonObject json, String at, long fallback) {
+    long ms = optionalMs(json, "attempt_timeout_ms", at);
+    if (ms == 0) {
+      throw Problem.invalid(at + "/attempt_timeout_ms", "attempt_timeout_ms must be at least 1");
+    }
+    return ms < 0 ? fallback : ms;
+  }
+
+  private static RetryPolicy retry(JsonObject json, String at, List<String> defaultOn) {
+    Object raw = json.getValue("retry");
+    String rat = at + "/retry";
+    if (raw == null) {
+      return RetryPolicy.NONE;
+    }
+    if (!(raw instanceof JsonObject retry)) {
+      throw Problem.invalid(rat, "retry must be an object {max_attempts, backoff_ms, multiplier, max_backoff_ms, on}");
+    }
+    for (String field : retry.fieldNames()) {
+      if (!Set.of("max_attempts", "backoff_ms", "multiplier", "max_backoff_ms", "on").contains(field)) {
+        throw Problem.invalid(rat + "/" + escape(field), "unknown field '" + field + "' in retry");
+      }
+    }
+    long attempts = optionalMs(retry, "max_attempts", rat);
+    if (attempts == 0 || attempts > 100) {
+      throw Problem.invalid(rat + "/max_attempts", "max_attempts must be from 1 to 100");
+    }
+    long backoff = optionalMs(retry, "backoff_ms", rat);
+    long maxBackoff = optionalMs(retry, "max_backoff_ms", rat);
+    Object mult = retry.getValue("multiplier");
+    if (mult != null && (!(mult instanceof Number n) || n.doubleValue() < 1 || n.doubleValue() > 10)) {
+      throw Problem.invalid(rat + "/multiplier", "multiplier must be a number from 1 to 10");
+    }
+    List<String> on = retry.getValue("on") == null ? defaultOn : statusOrTypeRules(retry.getValue("on"), rat + "/on", true);
+    return new RetryPolicy(
+        attempts < 0 ? RetryPolicy.DEFAULT_MAX_ATTEMPTS : (int) attempts,
+        backoff < 0 ? RetryPolicy.DEFAULT_BACKOFF_MS : backoff,
+        mult == null ? RetryPolicy.DEFAULT_MULTIPLIER : ((Number) mult).doubleValue(),
+        maxBackoff < 0 ? RetryPolicy.DEFAULT_MAX_BACKOFF_MS : maxBackoff,
+        on);
+  }
+
+  /**
+   * An event-bus address a task may use. Addresses under {@code taskloop.} are the service's
+   * own (loops, the event-bus API) and are refused, so a task cannot reach into the engine.
+   */
+  private static String address(Object raw, String at) {
+    if (!(raw instanceof String s) || !ADDRESS.matcher(s).matches()) {
+      throw Problem.invalid(at, raw == null ? "address is required"
+          : "an address is 1 to 200 letters, digits and . _ : @ / -, starting with a letter or digit");
+    }
+    if (s.startsWith("taskloop.")) {
+      throw Problem.invalid(at, "addresses under 'taskloop.' belong to the service itself");
+    }
+    return s;
+  }
+
+  private OnDone onDone(JsonObject json, String at) {
+    Object raw = json.getValue("on_done");
+    String oat = at + "/on_done";
+    if (raw == null) {
+      return null;
+    }
+    if (!(raw instanceof JsonObject hook)) {
+      throw Problem.invalid(oat, "on_done must be an object {url, headers, address}");
+    }
+    for (String field : hook.fieldNames()) {
+      if (!Set.of("url", "headers", "address").contains(field)) {
+        throw Problem.invalid(oat + "/" + escape(field), "unknown field '" + field + "'; on_done has url, headers, address");
+      }
+    }
+    String url = hook.getValue("url") == null ? null : url(hook.getValue("url"), oat + "/url");
+    String address = hook.getValue("address") == null ? null : address(hook.getValue("address"), oat + "/address");
+    if (url == null && address == null) {
+      throw Problem.invalid(oat, "on_done needs a url, an address, or both");
+    }
+    return new OnDone(url, stringMap(hook, "headers", oat, MAX_HEADERS), address);
   }
 
   /** JSON pointer escaping (RFC 6901). */

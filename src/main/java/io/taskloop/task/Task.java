@@ -13,6 +13,7 @@ import java.util.List;
  * @param children    ids of a composite's children, in input order; empty for leaf types
  * @param errorSlots  for a {@code gather} with {@code return_exceptions}: which result slots hold
  *                    errors, so a client can tell an error from a result of the same shape
+ * @param attempts    for {@code http} and {@code eventbus} tasks: every attempt so far; null otherwise
  */
 public record Task(
     String id,
@@ -28,11 +29,13 @@ public record Task(
     String parent,
     List<String> children,
     List<Integer> errorSlots,
+    List<Attempt> attempts,
     int version) {
 
   public static Task create(String id, int loop, TaskSpec spec, String parent, List<String> children, long now) {
     long deadline = spec.common().hasTimeout() ? now + spec.common().timeoutMs() : 0;
-    return new Task(id, loop, spec, TaskState.PENDING, null, null, now, 0, 0, deadline, parent, children, null, 1);
+    List<Attempt> attempts = spec.type().isOutbound() ? List.of() : null;
+    return new Task(id, loop, spec, TaskState.PENDING, null, null, now, 0, 0, deadline, parent, children, null, attempts, 1);
   }
 
   public TaskType type() {
@@ -81,6 +84,34 @@ public record Task(
     };
   }
 
+  /** Starts attempt {@code number} of an outbound task; the state stays running. */
+  public Task beginAttempt(int number, long now) {
+    List<Attempt> next = new java.util.ArrayList<>(attempts);
+    next.add(new Attempt(number, now, 0, null));
+    return withAttempts(next);
+  }
+
+  /** Records how the current attempt ended ({@code error} null for success). */
+  public Task endAttempt(long now, TaskError err) {
+    List<Attempt> next = new java.util.ArrayList<>(attempts);
+    Attempt last = next.remove(next.size() - 1);
+    next.add(new Attempt(last.number(), last.startedAt(), now, err));
+    return withAttempts(next);
+  }
+
+  /** The number of the attempt running or last run; 0 before the first. */
+  public int attempt() {
+    return attempts == null || attempts.isEmpty() ? 0 : attempts.get(attempts.size() - 1).number();
+  }
+
+  private Task withAttempts(List<Attempt> next) {
+    if (state.isFinished()) {
+      throw new IllegalStateException("task " + id + " is finished; its attempts are final");
+    }
+    return new Task(id, loop, spec, state, result, error, createdAt, startedAt, finishedAt, deadline, parent, children,
+        errorSlots, List.copyOf(next), version + 1);
+  }
+
   private Task move(TaskState next, Object value, TaskError err, List<Integer> slots, long now) {
     if (!state.canMoveTo(next)) {
       throw new IllegalStateException("task " + id + " cannot move from " + state + " to " + next);
@@ -88,6 +119,6 @@ public record Task(
     long started = next == TaskState.RUNNING ? now : startedAt;
     long finished = next.isFinished() ? now : 0;
     return new Task(id, loop, spec, next, value, err, createdAt, started, finished, deadline, parent, children,
-        slots, version + 1);
+        slots, attempts, version + 1);
   }
 }

@@ -7,7 +7,7 @@ import java.util.List;
  * ({@code {"type":"sleep","delay_ms":10}}); {@link SpecDecoder} turns them into these records.
  */
 public sealed interface TaskSpec
-    permits SleepSpec, ExternalSpec, EventSpec, GatherSpec, WaitSpec, WaitForSpec, ShieldSpec {
+    permits SleepSpec, ExternalSpec, EventSpec, HttpSpec, EventBusSpec, GatherSpec, WaitSpec, WaitForSpec, ShieldSpec {
 
   TaskType type();
 

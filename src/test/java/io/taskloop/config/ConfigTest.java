@@ -33,8 +33,12 @@ class ConfigTest {
   void everyKeyHasAnEnvironmentName() {
     for (String key : Config.DEFAULTS.keySet()) {
       String env = Config.envName(key);
-      Config c = Config.from(new JsonObject(), Map.of(env, String.valueOf(key.equals("http_host") ? "0.0.0.0" : 70)));
-      assertEquals(key.equals("http_host") ? "0.0.0.0" : "70", String.valueOf(c.toJson().getValue(key)), key);
+      boolean list = Config.DEFAULTS.get(key) instanceof java.util.List;
+      String value = key.equals("http_host") ? "0.0.0.0" : list ? "a.example,b.example" : "70";
+      Config c = Config.from(new JsonObject(), Map.of(env, value));
+      Object read = c.toJson().getValue(key);
+      assertEquals(list ? new io.vertx.core.json.JsonArray().add("a.example").add("b.example") : value,
+          list ? read : String.valueOf(read), key);
     }
   }
 

@@ -289,7 +289,7 @@ class ContractTest {
   @Test
   void theDecoderAcceptsExactlyWhatTheSchemaAccepts() {
     SchemaRepository repo = contract.getSchemaRepository();
-    SpecDecoder decoder = new SpecDecoder(1_000, 32);
+    SpecDecoder decoder = new SpecDecoder(1_000, 32, new io.taskloop.task.OutboundGuard(List.of("*"), List.of()));
     for (JsonObject spec : SPECS) {
       OutputUnit out = repo.validator("app:///#/components/schemas/TaskSpec").validate(spec);
       boolean schemaValid = Boolean.TRUE.equals(out.getValid());
