@@ -26,6 +26,11 @@ public final class Addresses {
     return TASK_DONE + "." + taskId;
   }
 
+  /** Where a node's loops publish task changes for the live streams open on that node. */
+  public static String stream(String node) {
+    return "taskloop.stream." + node;
+  }
+
   public static String loop(String node, int index) {
     return LOOP + node + "." + index;
   }

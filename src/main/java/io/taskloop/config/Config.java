@@ -25,7 +25,9 @@ public record Config(
     List<String> httpDeny,
     long httpMaxResponseBytes,
     int webhookAttempts,
-    long webhookBackoffMs) {
+    long webhookBackoffMs,
+    int streamBuffer,
+    long streamHeartbeatMs) {
 
   /** Every key, with its default. The key is the JSON name; the environment name derives from it. */
   public static final Map<String, Object> DEFAULTS = Map.ofEntries(
@@ -44,7 +46,9 @@ public record Config(
       Map.entry("http_deny", List.of("169.254.0.0/16", "fd00:ec2::254", "metadata.google.internal", "100.100.100.200")),
       Map.entry("http_max_response_bytes", 1_048_576L),
       Map.entry("webhook_attempts", 5),
-      Map.entry("webhook_backoff_ms", 500L));
+      Map.entry("webhook_backoff_ms", 500L),
+      Map.entry("stream_buffer", 10_000),
+      Map.entry("stream_heartbeat_ms", 15_000L));
 
   public static String envName(String key) {
     return "TASKLOOP_" + key.toUpperCase(java.util.Locale.ROOT);
@@ -79,7 +83,9 @@ public record Config(
         v.strings("http_deny"),
         v.number("http_max_response_bytes", 0, Integer.MAX_VALUE),
         (int) v.number("webhook_attempts", 1, 100),
-        v.number("webhook_backoff_ms", 1, 3_600_000L));
+        v.number("webhook_backoff_ms", 1, 3_600_000L),
+        (int) v.number("stream_buffer", 1, 10_000_000),
+        v.number("stream_heartbeat_ms", 10, 3_600_000L));
     return config;
   }
 
@@ -90,7 +96,8 @@ public record Config(
         .put("max_wait_ms", maxWaitMs).put("max_children", maxChildren).put("max_depth", maxDepth)
         .put("http_allow", new JsonArray(httpAllow)).put("http_deny", new JsonArray(httpDeny))
         .put("http_max_response_bytes", httpMaxResponseBytes)
-        .put("webhook_attempts", webhookAttempts).put("webhook_backoff_ms", webhookBackoffMs);
+        .put("webhook_attempts", webhookAttempts).put("webhook_backoff_ms", webhookBackoffMs)
+        .put("stream_buffer", streamBuffer).put("stream_heartbeat_ms", streamHeartbeatMs);
   }
 
   private record Values(JsonObject file, Map<String, String> env) {

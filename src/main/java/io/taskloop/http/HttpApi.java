@@ -41,7 +41,6 @@ public final class HttpApi {
   private static final String JSON = "application/json";
   private static final int DEFAULT_LIMIT = 100;
   private static final int MAX_LIMIT = 1_000;
-  private static final int MAX_KEY_LENGTH = 200;
 
   private final NodeContext node;
   private final LoopLink link;
@@ -62,11 +61,14 @@ public final class HttpApi {
   }
 
   public Router router(Vertx vertx, Buffer contract) {
+    Streams streams = new Streams(vertx, node, link);
     Router router = Router.router(vertx);
     router.route().handler(BodyHandler.create(false).setBodyLimit(node.config().maxBodyBytes()));
     router.post("/v1/tasks").handler(this::createTask);
     router.get("/v1/tasks").handler(this::listTasks);
     router.get("/v1/tasks/:id").handler(this::getTask);
+    router.get("/v1/tasks/:id/stream").handler(ctx -> streams.task(ctx, ctx.pathParam("id")));
+    router.get("/v1/stream").handler(ctx -> streams.all(ctx, filter(ctx)));
     router.delete("/v1/tasks/:id").handler(this::deleteTask);
     router.post("/v1/tasks/:id/cancel").handler(this::cancelTask);
     router.post("/v1/tasks/:id/complete").handler(this::completeTask);
@@ -92,11 +94,11 @@ public final class HttpApi {
 
   private void createTask(RoutingContext ctx) {
     TaskSpec spec = decoder.decode(body(ctx));
-    String key = idempotencyKey(ctx);
+    String key = SpecDecoder.idempotencyKey(ctx.request().getHeader(SpecDecoder.IDEMPOTENCY_KEY));
     long waitMs = WaitParam.millis(ctx.request(), maxWaitMs, 0);
     int home = key != null ? node.homeOf(key) : link.self();
     link.ask(home, new LoopCommand.Create(spec, key))
-        .compose(created -> awaited(created.task(), waitMs)
+        .compose(created -> link.awaited(created.task(), waitMs)
             .map(task -> new LoopCommand.Created(task, created.replayed())))
         .onSuccess(created -> {
           ctx.response().putHeader("Location", location(created.task()));
@@ -113,7 +115,7 @@ public final class HttpApi {
     TaskSpec spec = decoder.decode(body(ctx), type);
     long waitMs = WaitParam.millis(ctx.request(), maxWaitMs, maxWaitMs);
     link.ask(link.self(), new LoopCommand.Create(spec, null))
-        .compose(created -> awaited(created.task(), waitMs))
+        .compose(created -> link.awaited(created.task(), waitMs))
         .onSuccess(task -> {
           if (task.isFinished()) {
             sendTask(ctx, 200, task);
@@ -128,33 +130,30 @@ public final class HttpApi {
   private void getTask(RoutingContext ctx) {
     String id = ctx.pathParam("id");
     long waitMs = WaitParam.millis(ctx.request(), maxWaitMs, 0);
-    int owner = owner(id);
-    Future<Task> answer = waitMs > 0
-        ? link.ask(owner, new LoopCommand.Await(id, waitMs), waitMs + 5_000)
-        : link.ask(owner, new LoopCommand.Get(id));
-    answer.onSuccess(task -> sendTask(ctx, 200, task)).onFailure(ctx::fail);
+    int owner = node.requireOwner(id);
+    link.read(owner, id, waitMs).onSuccess(task -> sendTask(ctx, 200, task)).onFailure(ctx::fail);
   }
 
   private void cancelTask(RoutingContext ctx) {
     String id = ctx.pathParam("id");
-    reply(ctx, link.ask(owner(id), new LoopCommand.Cancel(id)));
+    reply(ctx, link.ask(node.requireOwner(id), new LoopCommand.Cancel(id)));
   }
 
   private void completeTask(RoutingContext ctx) {
     String id = ctx.pathParam("id");
     JsonObject body = optionalBody(ctx);
-    reply(ctx, link.ask(owner(id), new LoopCommand.Complete(id, body.getValue("result"))));
+    reply(ctx, link.ask(node.requireOwner(id), new LoopCommand.Complete(id, body.getValue("result"))));
   }
 
   private void failTask(RoutingContext ctx) {
     String id = ctx.pathParam("id");
-    TaskError error = taskError(body(ctx));
-    reply(ctx, link.ask(owner(id), new LoopCommand.Fail(id, error)));
+    TaskError error = TaskError.fromRequest(body(ctx));
+    reply(ctx, link.ask(node.requireOwner(id), new LoopCommand.Fail(id, error)));
   }
 
   private void deleteTask(RoutingContext ctx) {
     String id = ctx.pathParam("id");
-    link.ask(owner(id), new LoopCommand.Delete(id))
+    link.ask(node.requireOwner(id), new LoopCommand.Delete(id))
         .onSuccess(task -> ctx.response().setStatusCode(204).end())
         .onFailure(ctx::fail);
   }
@@ -206,7 +205,7 @@ public final class HttpApi {
   private void getEvent(RoutingContext ctx) {
     String name = eventName(ctx);
     long waitMs = WaitParam.millis(ctx.request(), maxWaitMs, 0);
-    link.ask(node.homeOf(name), new LoopCommand.EventGet(name, waitMs), waitMs + 5_000)
+    link.ask(node.homeOf(name), new LoopCommand.EventGet(name, waitMs), waitMs + LoopLink.WAIT_SLACK_MS)
         .onSuccess(view -> sendJson(ctx, 200, TaskJson.event(view)))
         .onFailure(ctx::fail);
   }
@@ -293,44 +292,6 @@ public final class HttpApi {
     return buffer == null || buffer.length() == 0 ? new JsonObject() : body(ctx);
   }
 
-  private static TaskError taskError(JsonObject body) {
-    Object raw = body.getValue("error");
-    if (!(raw instanceof JsonObject error)) {
-      throw Problem.invalid("/error", raw == null ? "error is required" : "error must be an object {type, message, data}");
-    }
-    Object type = error.getValue("type");
-    if (!(type instanceof String t) || t.isEmpty() || t.length() > 200) {
-      throw Problem.invalid("/error/type", "error.type must be a string of 1 to 200 characters");
-    }
-    Object message = error.getValue("message");
-    if (message != null && !(message instanceof String)) {
-      throw Problem.invalid("/error/message", "error.message must be a string");
-    }
-    for (String field : error.fieldNames()) {
-      if (!field.equals("type") && !field.equals("message") && !field.equals("data")) {
-        throw Problem.invalid("/error/" + field, "unknown field '" + field + "'; an error has type, message and data");
-      }
-    }
-    return new TaskError(t, (String) message, error.getValue("data"));
-  }
-
-  private static String idempotencyKey(RoutingContext ctx) {
-    String key = ctx.request().getHeader("Idempotency-Key");
-    if (key != null && (key.isBlank() || key.length() > MAX_KEY_LENGTH)) {
-      throw Problem.invalidParameter("Idempotency-Key", "the key must be 1 to " + MAX_KEY_LENGTH + " characters");
-    }
-    return key;
-  }
-
-  /** The loop that owns a task id; an id that is not one of this node's is an unknown task. */
-  private int owner(String id) {
-    int owner = node.ownerOf(id);
-    if (owner < 0) {
-      throw Problem.notFound("Task", "no task with id '" + id + "'");
-    }
-    return owner;
-  }
-
   private static String eventName(RoutingContext ctx) {
     String name = ctx.pathParam("name");
     if (!SpecDecoder.NAME.matcher(name).matches()) {
@@ -381,13 +342,6 @@ public final class HttpApi {
   }
 
   // ---------------------------------------------------------------- writing answers
-
-  private Future<Task> awaited(Task task, long waitMs) {
-    if (waitMs <= 0 || task.isFinished()) {
-      return Future.succeededFuture(task);
-    }
-    return link.ask(task.loop(), new LoopCommand.Await(task.id(), waitMs), waitMs + 5_000);
-  }
 
   private void reply(RoutingContext ctx, Future<Task> answer) {
     answer.onSuccess(task -> sendTask(ctx, 200, task)).onFailure(ctx::fail);

@@ -91,6 +91,13 @@ public interface LoopCommand<R> {
     }
   }
 
+  /** What this loop's change log still holds after {@code afterSeq}: a stream resuming. */
+  record ChangesSince(long afterSeq) implements LoopCommand<ChangeLog.Since> {
+    public Future<ChangeLog.Since> run(TaskEngine e) {
+      return Future.succeededFuture(e.changesSince(afterSeq));
+    }
+  }
+
   record Stats() implements LoopCommand<LoopStats> {
     public Future<LoopStats> run(TaskEngine e) {
       return Future.succeededFuture(e.stats());

@@ -3,6 +3,7 @@ package io.taskloop.loop;
 import io.taskloop.bus.Addresses;
 import io.taskloop.bus.LocalCodec;
 import io.taskloop.problem.Problem;
+import io.taskloop.task.Task;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -18,7 +19,7 @@ public final class LoopLink {
   /** How long a loop may take to answer a command that does not wait by design. */
   static final long ANSWER_TIMEOUT_MS = 10_000;
   /** Added to a long-poll's own wait so the poll ends first and the bus timeout only catches a stuck loop. */
-  static final long WAIT_SLACK_MS = 5_000;
+  public static final long WAIT_SLACK_MS = 5_000;
 
   private final Vertx vertx;
   private final NodeContext node;
@@ -56,6 +57,21 @@ public final class LoopLink {
     return vertx.eventBus()
         .<Object>request(Addresses.loop(node.nodeId(), loop), command, options(timeoutMs))
         .transform(ar -> ar.succeeded() ? unwrap(ar.result().body()) : Future.failedFuture(translate(loop, ar.cause())));
+  }
+
+  /** The task once it finishes or after {@code waitMs}, asked of its owner; at once if it is done. */
+  public Future<Task> awaited(Task task, long waitMs) {
+    if (waitMs <= 0 || task.isFinished()) {
+      return Future.succeededFuture(task);
+    }
+    return ask(task.loop(), new LoopCommand.Await(task.id(), waitMs), waitMs + WAIT_SLACK_MS);
+  }
+
+  /** Long-polls a task by id on its owner (a plain read when {@code waitMs} is 0). */
+  public Future<Task> read(int owner, String id, long waitMs) {
+    return waitMs > 0
+        ? ask(owner, new LoopCommand.Await(id, waitMs), waitMs + WAIT_SLACK_MS)
+        : ask(owner, new LoopCommand.Get(id));
   }
 
   /** Sends without waiting for an answer: notifications between loops. */

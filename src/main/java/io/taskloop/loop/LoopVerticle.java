@@ -1,6 +1,7 @@
 package io.taskloop.loop;
 
 import io.taskloop.bus.Addresses;
+import io.taskloop.bus.EventBusApi;
 import io.taskloop.http.HttpApi;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -42,7 +43,7 @@ public final class LoopVerticle extends VerticleBase {
     link = new LoopLink(vertx, node, index);
     engine = new TaskEngine(vertx, node, link);
     engine.startSweeping();
-    return Future.join(registerConsumer(), startHttp());
+    return Future.join(registerConsumer(), startHttp(), EventBusApi.register(vertx, node, link));
   }
 
   @Override

@@ -1,9 +1,11 @@
 package io.taskloop.loop;
 
 import io.taskloop.config.Config;
+import io.taskloop.problem.Problem;
 import io.taskloop.task.OutboundGuard;
 import io.taskloop.task.SpecDecoder;
 import java.time.Clock;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -17,6 +19,7 @@ public final class NodeContext {
   private final Clock clock;
   private final SpecDecoder decoder;
   private final AtomicLong held = new AtomicLong();
+  private final AtomicInteger streams = new AtomicInteger();
 
   public NodeContext(String nodeId, Config config, Clock clock) {
     this.nodeId = nodeId;
@@ -63,6 +66,19 @@ public final class NodeContext {
     return held.get();
   }
 
+  /** Live streams open on this node; loops publish changes only while there is one. */
+  public int streamsOpen() {
+    return streams.get();
+  }
+
+  public void streamOpened() {
+    streams.incrementAndGet();
+  }
+
+  public void streamClosed() {
+    streams.decrementAndGet();
+  }
+
   /** The loop that owns a task, read from its id, or -1 when the id is not one of this node's. */
   public int ownerOf(String taskId) {
     int first = taskId.indexOf('-');
@@ -76,6 +92,15 @@ public final class NodeContext {
     } catch (NumberFormatException e) {
       return -1;
     }
+  }
+
+  /** The loop that owns a task id; an id that is not one of this node's is an unknown task (404). */
+  public int requireOwner(String taskId) {
+    int owner = ownerOf(taskId);
+    if (owner < 0) {
+      throw Problem.notFound("Task", "no task with id '" + taskId + "'");
+    }
+    return owner;
   }
 
   /** The loop that keeps a named event or an idempotency key: a stable hash of the name. */

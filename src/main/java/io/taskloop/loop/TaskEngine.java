@@ -65,6 +65,8 @@ public final class TaskEngine {
   private final TimerQueue<Task> timers = new TimerQueue<>();
   private final LatencyHistogram lateness = new LatencyHistogram();
   private final EventTable events;
+  private final ChangeLog changes;
+  private final String streamAddress;
   private final Outbound outbound;
   /** How to stop what an unfinished outbound task is doing now: its request, or the wait before a retry. */
   private final Map<String, Runnable> inFlight = new HashMap<>();
@@ -90,6 +92,8 @@ public final class TaskEngine {
     this.clock = node.clock();
     this.idPrefix = node.nodeId() + "-" + index + "-";
     this.events = new EventTable(vertx, link, clock);
+    this.changes = new ChangeLog(index, node.config().streamBuffer());
+    this.streamAddress = Addresses.stream(node.nodeId());
     this.outbound = new Outbound(vertx, node.config().httpMaxResponseBytes(), node.config().webhookAttempts(),
         node.config().webhookBackoffMs());
     link.bind(this);
@@ -200,6 +204,7 @@ public final class TaskEngine {
     long now = clock.millis();
     Task task = Task.create(id, index, spec, parent, childIds, now).start(now);
     tasks.put(id, task);
+    changed(task);
     created++;
     unfinished++;
     if (task.deadline() != 0) {
@@ -326,6 +331,7 @@ public final class TaskEngine {
       abort.run();
     }
     tasks.put(after.id(), after);
+    changed(after);
     unfinished--;
     finished++;
     finishedOrder.addLast(after);
@@ -357,6 +363,21 @@ public final class TaskEngine {
     }
   }
 
+  /**
+   * Logs a state change for live streams, and publishes it to this node's streams when any is
+   * open (a plain counter check otherwise: streams cost nothing when nobody watches).
+   */
+  private void changed(Task task) {
+    ChangeLog.Change change = changes.append(task);
+    if (node.streamsOpen() > 0) {
+      vertx.eventBus().publish(streamAddress, change, LoopLink.options(LoopLink.ANSWER_TIMEOUT_MS));
+    }
+  }
+
+  ChangeLog.Since changesSince(long after) {
+    return changes.since(after);
+  }
+
   // ---------------------------------------------------------------- outbound work
 
   /** Runs attempt {@code number} of an http or eventbus task, then succeeds, retries or fails it. */
@@ -367,6 +388,7 @@ public final class TaskEngine {
     }
     Task started = task.beginAttempt(number, clock.millis());
     tasks.put(id, started);
+    changed(started);
     Future<Object> work = started.spec() instanceof HttpSpec http
         ? outbound.http(http, abort -> inFlight.put(id, abort))
         : outbound.eventbus((EventBusSpec) started.spec());
@@ -387,6 +409,7 @@ public final class TaskEngine {
       RetryPolicy retry = retryOf(failed.spec());
       if (number < retry.maxAttempts() && retry.retries(failure.error, failure.status)) {
         tasks.put(id, failed);
+        changed(failed);
         long timer = vertx.setTimer(Math.max(1, retry.backoffBefore(number + 1)), t -> {
           inFlight.remove(id);
           attempt(id, number + 1);

@@ -53,6 +53,17 @@ public final class SpecDecoder {
     this.guard = guard;
   }
 
+  public static final String IDEMPOTENCY_KEY = "Idempotency-Key";
+  private static final int MAX_KEY_LENGTH = 200;
+
+  /** An {@code Idempotency-Key} as given (null when absent), or a 422 naming the header. */
+  public static String idempotencyKey(String key) {
+    if (key != null && (key.isBlank() || key.length() > MAX_KEY_LENGTH)) {
+      throw Problem.invalidParameter(IDEMPOTENCY_KEY, "the key must be 1 to " + MAX_KEY_LENGTH + " characters");
+    }
+    return key;
+  }
+
   public TaskSpec decode(JsonObject json) {
     return decode(json, "", 1, null);
   }

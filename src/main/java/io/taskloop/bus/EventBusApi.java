@@ -1,0 +1,217 @@
+package io.taskloop.bus;
+
+import io.taskloop.http.TaskJson;
+import io.taskloop.loop.LoopCommand;
+import io.taskloop.loop.LoopLink;
+import io.taskloop.loop.NodeContext;
+import io.taskloop.problem.Problem;
+import io.taskloop.task.SpecDecoder;
+import io.taskloop.task.Task;
+import io.taskloop.task.TaskError;
+import io.taskloop.task.TaskSpec;
+import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.json.JsonObject;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The event-bus API (DESIGN §5, {@code docs/eventbus-api.md}) for services that do not speak
+ * HTTP: request/reply on the {@code taskloop.v1.*} addresses of {@link Addresses}, with the same
+ * JSON as the HTTP API. Every loop consumes every address, so the bus spreads requests over a
+ * node's loops; a request is routed to the owning loop exactly as {@code HttpApi} does. A
+ * failure is a reply failure whose code is the HTTP status the same request would get and whose
+ * message is the problem JSON.
+ */
+public final class EventBusApi {
+
+  private static final Logger LOG = LoggerFactory.getLogger(EventBusApi.class);
+
+  /** Request header on create: the same key returns the same task. */
+  public static final String IDEMPOTENCY_KEY = SpecDecoder.IDEMPOTENCY_KEY;
+  /** Request header on create: seconds to hold the reply until the task is done. */
+  public static final String WAIT = "wait";
+  /** Reply header on create: {@code true} for a new task, {@code false} for an idempotent replay. */
+  public static final String CREATED = "created";
+
+  /** Added to a long-poll's own wait so the poll ends first and the bus timeout only catches a stuck loop. */
+
+  private final NodeContext node;
+  private final LoopLink link;
+  private final long maxWaitMs;
+
+  private EventBusApi(NodeContext node, LoopLink link) {
+    this.node = node;
+    this.link = link;
+    this.maxWaitMs = node.config().maxWaitMs();
+  }
+
+  /** Registers this loop's consumer on every address; completes once all are registered. */
+  public static Future<Void> register(Vertx vertx, NodeContext node, LoopLink link) {
+    EventBusApi api = new EventBusApi(node, link);
+    EventBus bus = vertx.eventBus();
+    return Future.all(List.of(
+        api.consume(bus, Addresses.TASKS_CREATE, api::create),
+        api.consume(bus, Addresses.TASKS_GET, api::get),
+        api.consume(bus, Addresses.TASKS_CANCEL, api::cancel),
+        api.consume(bus, Addresses.TASKS_COMPLETE, api::complete),
+        api.consume(bus, Addresses.TASKS_FAIL, api::fail),
+        api.consume(bus, Addresses.EVENTS_SET, api::setEvent),
+        api.consume(bus, Addresses.EVENTS_CLEAR, api::clearEvent))).mapEmpty();
+  }
+
+  // ---------------------------------------------------------------- operations
+
+  private Future<Answer> create(JsonObject body, MultiMap headers) {
+    TaskSpec spec = node.decoder().decode(body);
+    String key = SpecDecoder.idempotencyKey(headers.get(IDEMPOTENCY_KEY));
+    long waitMs = waitHeader(headers);
+    int home = key != null ? node.homeOf(key) : link.self();
+    return link.ask(home, new LoopCommand.Create(spec, key))
+        .compose(created -> link.awaited(created.task(), waitMs)
+            .map(task -> new Answer(task(task), new DeliveryOptions().addHeader(CREATED, Boolean.toString(!created.replayed())))));
+  }
+
+  private Future<Answer> get(JsonObject body, MultiMap headers) {
+    String id = id(body);
+    long waitMs = waitField(body);
+    return link.read(node.requireOwner(id), id, waitMs).map(t -> Answer.of(task(t)));
+  }
+
+  private Future<Answer> cancel(JsonObject body, MultiMap headers) {
+    String id = id(body);
+    return link.ask(node.requireOwner(id), new LoopCommand.Cancel(id)).map(t -> Answer.of(task(t)));
+  }
+
+  private Future<Answer> complete(JsonObject body, MultiMap headers) {
+    String id = id(body);
+    return link.ask(node.requireOwner(id), new LoopCommand.Complete(id, body.getValue("result"))).map(t -> Answer.of(task(t)));
+  }
+
+  private Future<Answer> fail(JsonObject body, MultiMap headers) {
+    String id = id(body);
+    TaskError error = TaskError.fromRequest(body);
+    return link.ask(node.requireOwner(id), new LoopCommand.Fail(id, error)).map(t -> Answer.of(task(t)));
+  }
+
+  private Future<Answer> setEvent(JsonObject body, MultiMap headers) {
+    String name = eventName(body);
+    return link.ask(node.homeOf(name), new LoopCommand.EventSet(name, body.getValue("payload")))
+        .map(view -> Answer.of(TaskJson.event(view)));
+  }
+
+  private Future<Answer> clearEvent(JsonObject body, MultiMap headers) {
+    String name = eventName(body);
+    return link.ask(node.homeOf(name), new LoopCommand.EventClear(name)).map(v -> Answer.of(new JsonObject()));
+  }
+
+  // ---------------------------------------------------------------- one consumer per address
+
+  /** What an operation answers: the reply body and its delivery options (headers). */
+  private record Answer(JsonObject body, DeliveryOptions options) {
+    static Answer of(JsonObject body) {
+      return new Answer(body, new DeliveryOptions());
+    }
+  }
+
+  @FunctionalInterface
+  private interface Operation {
+    Future<Answer> apply(JsonObject body, MultiMap headers);
+  }
+
+  private Future<Void> consume(EventBus bus, String address, Operation operation) {
+    // consumer, not localConsumer: in cluster mode other nodes' services send here too.
+    return bus.<Object>consumer(address, msg -> handle(address, msg, operation)).completion();
+  }
+
+  private static void handle(String address, Message<Object> msg, Operation operation) {
+    Future<Answer> answer;
+    try {
+      if (!(msg.body() instanceof JsonObject body)) {
+        throw Problem.malformed("the body must be a JSON object (io.vertx.core.json.JsonObject), got " + kind(msg.body()));
+      }
+      answer = operation.apply(body, msg.headers());
+    } catch (RuntimeException e) {
+      answer = Future.failedFuture(e);
+    }
+    answer.onSuccess(a -> msg.reply(a.body(), a.options())).onFailure(cause -> refuse(address, msg, cause));
+  }
+
+  private static void refuse(String address, Message<Object> msg, Throwable cause) {
+    Problem problem;
+    if (cause instanceof Problem p) {
+      problem = p;
+    } else {
+      LOG.error("{} failed", address, cause);
+      problem = Problem.of(500, "Internal error", "the server failed on this request; it is logged");
+    }
+    msg.fail(problem.status(), problem.toJson(address).encode());
+  }
+
+  // ---------------------------------------------------------------- reading requests
+
+  private static String id(JsonObject body) {
+    Object raw = body.getValue("id");
+    if (!(raw instanceof String id)) {
+      throw Problem.invalid("/id", raw == null ? "id is required" : "id must be a string");
+    }
+    return id;
+  }
+
+  private static String eventName(JsonObject body) {
+    Object raw = body.getValue("name");
+    if (!(raw instanceof String name) || !SpecDecoder.NAME.matcher(name).matches()) {
+      throw Problem.invalid("/name", raw == null ? "name is required"
+          : "an event name is 1 to 200 letters, digits and . _ : @ / -, starting with a letter or digit");
+    }
+    return name;
+  }
+
+  /** The {@code wait} header of create: seconds as text, capped at the server's wait limit. */
+  private long waitHeader(MultiMap headers) {
+    String raw = headers.get(WAIT);
+    if (raw == null) {
+      return 0;
+    }
+    try {
+      return waitMillis(Double.parseDouble(raw.trim()), WAIT);
+    } catch (NumberFormatException e) {
+      throw Problem.invalidParameter(WAIT, "wait must be a number of seconds, got '" + raw + "'");
+    }
+  }
+
+  /** The {@code wait} field of get: seconds as a JSON number, capped at the server's wait limit. */
+  private long waitField(JsonObject body) {
+    Object raw = body.getValue("wait");
+    if (raw == null) {
+      return 0;
+    }
+    if (!(raw instanceof Number n)) {
+      throw Problem.invalid("/wait", "wait must be a number of seconds");
+    }
+    return waitMillis(n.doubleValue(), "/wait");
+  }
+
+  private long waitMillis(double seconds, String where) {
+    if (!(seconds >= 0) || Double.isInfinite(seconds)) {
+      String detail = "wait must be zero or more seconds, got " + seconds;
+      throw where.startsWith("/") ? Problem.invalid(where, detail) : Problem.invalidParameter(where, detail);
+    }
+    return Math.min((long) Math.ceil(Math.min(seconds, 1e9) * 1000), maxWaitMs);
+  }
+
+  // ---------------------------------------------------------------- answers
+
+  private JsonObject task(Task task) {
+    return TaskJson.task(task, node.nodeId());
+  }
+
+  private static String kind(Object body) {
+    return body == null ? "no body" : body.getClass().getSimpleName();
+  }
+}
