@@ -63,6 +63,7 @@ public final class HttpApi {
   public Router router(Vertx vertx, Buffer contract) {
     Streams streams = new Streams(vertx, node, link);
     Router router = Router.router(vertx);
+    router.route().handler(HttpApi::everyBodyIsJson);
     router.route().handler(BodyHandler.create(false).setBodyLimit(node.config().maxBodyBytes()));
     router.post("/v1/tasks").handler(this::createTask);
     router.get("/v1/tasks").handler(this::listTasks);
@@ -88,6 +89,18 @@ public final class HttpApi {
     router.errorHandler(404, this::problem);
     router.errorHandler(405, this::problem);
     return router;
+  }
+
+  /**
+   * Bodies are JSON whatever the Content-Type says (curl -d sends form encoding), so the body
+   * handler must not try to parse them as a form: a large "form" would fail inside its decoder.
+   */
+  private static void everyBodyIsJson(RoutingContext ctx) {
+    String type = ctx.request().getHeader("Content-Type");
+    if (type != null && (type.startsWith("application/x-www-form-urlencoded") || type.startsWith("multipart/"))) {
+      ctx.request().headers().set("Content-Type", JSON);
+    }
+    ctx.next();
   }
 
   // ---------------------------------------------------------------- tasks
@@ -164,7 +177,7 @@ public final class HttpApi {
     long[] after = TaskCursor.decode(ctx.request().getParam("cursor"), node.loops());
     List<Future<List<Task>>> pages = new ArrayList<>(node.loops());
     for (int loop = 0; loop < node.loops(); loop++) {
-      pages.add(link.ask(loop, new LoopCommand.ListTasks(filter, after[loop], limit)));
+      pages.add(link.ask(loop, new LoopCommand.ListTasks(filter, after[loop], limit + 1)));
     }
     Future.all(pages).onSuccess(all -> {
       List<Task> merged = new ArrayList<>();
@@ -180,7 +193,7 @@ public final class HttpApi {
         items.add(TaskJson.task(task, node.nodeId()));
         next[task.loop()] = Math.max(next[task.loop()], TaskEngine.seqOf(task));
       }
-      boolean more = merged.size() > limit || page.size() == limit;
+      boolean more = merged.size() > limit; // each loop gave up to limit + 1, so this sees a next page
       sendJson(ctx, 200, new JsonObject().put("items", items).put("next_cursor", more ? TaskCursor.encode(next) : null));
     }).onFailure(ctx::fail);
   }
@@ -216,7 +229,7 @@ public final class HttpApi {
     String afterName = after == null ? null : decodeText(after);
     List<Future<List<EventView>>> pages = new ArrayList<>(node.loops());
     for (int loop = 0; loop < node.loops(); loop++) {
-      pages.add(link.ask(loop, new LoopCommand.EventList(afterName, limit)));
+      pages.add(link.ask(loop, new LoopCommand.EventList(afterName, limit + 1)));
     }
     Future.all(pages).onSuccess(all -> {
       List<EventView> merged = new ArrayList<>();
@@ -254,6 +267,7 @@ public final class HttpApi {
           .put("self", true)
           .put("tasks_held", node.held())
           .put("max_tasks", node.config().maxTasks())
+          .put("streams_open", node.streamsOpen())
           .put("loops", loopsJson)
           .put("timer_lateness", LoopStats.latenessSummary(loops));
       sendJson(ctx, 200, new JsonObject().put("mode", "none").put("node", node.nodeId())

@@ -78,14 +78,18 @@ final class Outbound {
     Buffer body = body(spec.body(), options);
     long timer = vertx.setTimer(spec.attemptTimeoutMs(), t -> promise.tryFail(
         new Failure(new TaskError("TimeoutError", "attempt timed out after " + spec.attemptTimeoutMs() + " ms", null), 0)));
+    // Aborting fails the attempt at once; the request, whenever it exists, is reset on any failure.
+    onAbort.accept(() -> promise.tryFail(new Failure(TaskError.cancelled("the task ended"), 0)));
     client.request(options).onComplete(ar -> {
       if (ar.failed()) {
         promise.tryFail(connectionError(ar.cause()));
         return;
       }
       HttpClientRequest request = ar.result();
-      onAbort.accept(() -> request.reset());
       promise.future().onFailure(err -> request.reset());
+      if (promise.future().isComplete()) {
+        return;
+      }
       request.response().onSuccess(response -> read(spec, response, request, promise))
           .onFailure(err -> promise.tryFail(connectionError(err)));
       (body == null ? request.end() : request.end(body)).onFailure(err -> promise.tryFail(connectionError(err)));

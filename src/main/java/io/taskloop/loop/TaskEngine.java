@@ -466,6 +466,11 @@ public final class TaskEngine {
   private void watchChildren(Task parent) {
     Composite composite = new Composite(parent);
     composites.put(parent.id(), composite);
+    if (composite.distinctChildren().isEmpty()) {
+      // gather() of nothing is [] at once, as in asyncio (wait of nothing is refused at decode).
+      end(parent.succeed(new JsonArray(), clock.millis()));
+      return;
+    }
     for (String childId : composite.distinctChildren()) {
       int owner = node.ownerOf(childId);
       if (owner == index) {

@@ -27,6 +27,8 @@ public final class SpecDecoder {
   private static final int MAX_HEADERS = 50;
   private static final int MAX_LABEL_LENGTH = 200;
 
+  /** Fields whose value may be JSON null: values passed through as given. */
+  private static final Set<String> NULLABLE = Set.of("result", "body");
   private static final Set<String> COMMON = Set.of("type", "name", "timeout_ms", "labels", "on_done");
   private static final Set<String> METHODS = Set.of("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS");
   private static final Pattern ADDRESS = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:@/-]{0,199}");
@@ -82,6 +84,9 @@ public final class SpecDecoder {
     }
     TaskType type = type(json, at, forced);
     for (String field : json.fieldNames()) {
+      if (json.getValue(field) == null && !NULLABLE.contains(field)) {
+        throw Problem.invalid(at + "/" + escape(field), field + " must not be null; leave it out instead");
+      }
       if (!COMMON.contains(field) && !FIELDS.get(type).contains(field)) {
         throw Problem.invalid(at + "/" + escape(field), "unknown field '" + field + "' for type " + type.wire());
       }
@@ -105,7 +110,7 @@ public final class SpecDecoder {
 
   private static TaskType type(JsonObject json, String at, TaskType forced) {
     Object raw = json.getValue("type");
-    if (raw == null && forced != null) {
+    if (raw == null && forced != null && !json.containsKey("type")) {
       return forced;
     }
     if (!(raw instanceof String s)) {

@@ -76,6 +76,14 @@ class BadInputTest {
   }
 
   @Test
+  void anExplicitNullIsNotAnAbsentField() {
+    server.post("/v1/tasks", external().putNull("name")).problem(422, "/name");
+    server.post("/v1/tasks", external().putNull("timeout_ms")).problem(422, "/timeout_ms");
+    server.post("/v1/gather", new JsonObject().putNull("type").put("tasks", new JsonArray())).problem(422, "/type");
+    server.post("/v1/tasks", sleep(1, null).putNull("result")).expect(201);
+  }
+
+  @Test
   void aBadChildIsNamedByItsPathInTheTree() {
     server.post("/v1/tasks", composite("gather", external(), composite("wait", sleep(1, null), sleep(-3, null))))
         .problem(422, "/tasks/1/tasks/1/delay_ms");

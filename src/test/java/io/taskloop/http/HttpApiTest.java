@@ -176,6 +176,35 @@ class HttpApiTest {
   }
 
   @Test
+  void eventListPagesThroughEveryEventOnce() {
+    Set<String> names = new HashSet<>();
+    for (int i = 0; i < 7; i++) {
+      names.add("ev-" + i);
+      server.put("/v1/events/ev-" + i, null).expect(200);
+    }
+    Set<String> seen = new HashSet<>();
+    String cursor = null;
+    int pages = 0;
+    do {
+      JsonObject page = server.get("/v1/events?limit=2" + (cursor == null ? "" : "&cursor=" + cursor)).expect(200).json();
+      page.getJsonArray("items").forEach(e -> assertTrue(seen.add(((JsonObject) e).getString("name"))));
+      cursor = page.getString("next_cursor");
+      assertTrue(++pages <= 4, "paging ends");
+    } while (cursor != null);
+    assertEquals(names, seen);
+  }
+
+  @Test
+  void aBodySentAsAFormIsStillReadAsJson() {
+    // curl -d sends application/x-www-form-urlencoded; a large body must not trip a form decoder.
+    String big = "x".repeat(20_000);
+    Resp r = server.send(HttpMethod.POST, "/v1/tasks", null, Map.of());
+    r.problem(422, "");
+    Resp form = server.sendRaw("/v1/tasks", sleep(0, big).encode(), "application/x-www-form-urlencoded");
+    assertEquals(201, form.status(), form.raw());
+  }
+
+  @Test
   void anEventWaitIsAnsweredWhenItIsSet() throws Exception {
     var poll = java.util.concurrent.CompletableFuture.supplyAsync(() -> server.get("/v1/events/later?wait=3"));
     // The waiting reader brings the event into being; once it shows up, set it.

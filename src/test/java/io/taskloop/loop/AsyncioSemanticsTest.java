@@ -70,6 +70,13 @@ class AsyncioSemanticsTest {
   }
 
   @Test
+  void gatherOfNothingIsAnEmptyListAtOnce() {
+    JsonObject g = server.post("/v1/gather", composite("gather")).expect(200).json();
+    assertEquals("succeeded", g.getString("state"));
+    assertEquals(new JsonArray(), g.getJsonArray("result"));
+  }
+
+  @Test
   void gatherWithoutReturnExceptionsFailsWithFirstErrorWhileOthersKeepRunning() {
     JsonObject g = server.create(composite("gather", external(), external(), sleep(1_000, "late")));
     List<Object> children = g.getJsonArray("children").getList();

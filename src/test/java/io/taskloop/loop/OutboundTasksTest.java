@@ -38,6 +38,7 @@ class OutboundTasksTest {
   private final AtomicInteger hookCalls = new AtomicInteger();
   private final List<JsonObject> hookBodies = new CopyOnWriteArrayList<>();
   private final Promise<Void> neverClosed = Promise.promise();
+  private final Promise<Void> neverArrived = Promise.promise();
   private final Promise<Void> hookAccepted = Promise.promise();
 
   @BeforeEach
@@ -56,7 +57,10 @@ class OutboundTasksTest {
         case "/missing" -> req.response().setStatusCode(404).end();
         case "/flaky" -> req.response().setStatusCode(flakyCalls.incrementAndGet() <= 2 ? 503 : 200).end("ok");
         case "/huge" -> req.response().end("x".repeat(50_000));
-        case "/never" -> req.connection().closeHandler(v -> neverClosed.tryComplete());
+        case "/never" -> {
+          req.connection().closeHandler(v -> neverClosed.tryComplete());
+          neverArrived.tryComplete();
+        }
         case "/hook" -> req.body().onSuccess(body -> {
           hookBodies.add(body.toJsonObject());
           if (hookCalls.incrementAndGet() <= 2) {
@@ -180,10 +184,7 @@ class OutboundTasksTest {
   @Test
   void cancellingAnHttpTaskAbortsItsRequest() {
     String id = server.create(http(base + "/never")).getString("id");
-    TestServer.eventually("the request is in flight", () -> {
-      JsonObject t = server.task(id);
-      return t.getJsonArray("attempts").size() == 1;
-    });
+    bounded(neverArrived.future());
     server.post("/v1/tasks/" + id + "/cancel", null).expect(200);
     bounded(neverClosed.future());
     assertEquals("cancelled", server.task(id).getString("state"));
@@ -193,6 +194,7 @@ class OutboundTasksTest {
   void timeoutMsBoundsTheWholeTaskAcrossAttempts() {
     String id = server.create(http(base + "/never").put("timeout_ms", 1_000)
         .put("retry", new JsonObject().put("max_attempts", 10))).getString("id");
+    bounded(neverArrived.future());
     server.advance(1_000);
     JsonObject t = server.awaitDone(id);
     assertEquals("timed_out", t.getString("state"));

@@ -130,6 +130,12 @@ public final class TestServer {
     return new Resp(r.statusCode(), r.headers(), r.bodyAsString() == null ? "" : r.bodyAsString());
   }
 
+  /** POSTs a body with the given Content-Type, as a client like curl -d would. */
+  public Resp sendRaw(String path, String body, String contentType) {
+    HttpResponse<Buffer> r = bounded(client.post(path).putHeader("Content-Type", contentType).sendBuffer(Buffer.buffer(body)));
+    return new Resp(r.statusCode(), r.headers(), r.bodyAsString() == null ? "" : r.bodyAsString());
+  }
+
   public Resp post(String path, Object body) {
     return send(HttpMethod.POST, path, body, Map.of());
   }
