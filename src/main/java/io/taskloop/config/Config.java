@@ -27,7 +27,16 @@ public record Config(
     int webhookAttempts,
     long webhookBackoffMs,
     int streamBuffer,
-    long streamHeartbeatMs) {
+    long streamHeartbeatMs,
+    String clusterMode,
+    List<String> clusterMembers,
+    int clusterPort,
+    String clusterName,
+    String clusterHost,
+    String clusterServiceDns,
+    String logFormat) {
+
+  public static final List<String> CLUSTER_MODES = List.of("none", "tcp", "kubernetes");
 
   /** Every key, with its default. The key is the JSON name; the environment name derives from it. */
   public static final Map<String, Object> DEFAULTS = Map.ofEntries(
@@ -48,7 +57,16 @@ public record Config(
       Map.entry("webhook_attempts", 5),
       Map.entry("webhook_backoff_ms", 500L),
       Map.entry("stream_buffer", 10_000),
-      Map.entry("stream_heartbeat_ms", 15_000L));
+      Map.entry("stream_heartbeat_ms", 15_000L),
+      // none: one node, no Hazelcast at all. tcp: join cluster_members (host:port list).
+      // kubernetes: Hazelcast's DNS discovery through the headless service cluster_service_dns.
+      Map.entry("cluster_mode", "none"),
+      Map.entry("cluster_members", List.of()),
+      Map.entry("cluster_port", 5701),
+      Map.entry("cluster_name", "taskloop"),
+      Map.entry("cluster_host", "127.0.0.1"),
+      Map.entry("cluster_service_dns", ""),
+      Map.entry("log_format", "text"));
 
   public static String envName(String key) {
     return "TASKLOOP_" + key.toUpperCase(java.util.Locale.ROOT);
@@ -85,7 +103,22 @@ public record Config(
         (int) v.number("webhook_attempts", 1, 100),
         v.number("webhook_backoff_ms", 1, 3_600_000L),
         (int) v.number("stream_buffer", 1, 10_000_000),
-        v.number("stream_heartbeat_ms", 10, 3_600_000L));
+        v.number("stream_heartbeat_ms", 10, 3_600_000L),
+        v.oneOf("cluster_mode", CLUSTER_MODES),
+        v.strings("cluster_members"),
+        (int) v.number("cluster_port", 1, 65_535),
+        v.string("cluster_name"),
+        v.string("cluster_host"),
+        v.string("cluster_service_dns"),
+        v.oneOf("log_format", List.of("text", "json")));
+    if (config.clusterMode().equals("kubernetes") && config.clusterServiceDns().isBlank()) {
+      throw new IllegalArgumentException("cluster_mode kubernetes needs cluster_service_dns (" + envName("cluster_service_dns")
+          + "), the DNS name of the headless service of the Hazelcast port");
+    }
+    if (config.clusterMode().equals("tcp") && config.clusterMembers().isEmpty()) {
+      throw new IllegalArgumentException("cluster_mode tcp needs cluster_members (" + envName("cluster_members")
+          + "), a list of host:port");
+    }
     return config;
   }
 
@@ -97,7 +130,10 @@ public record Config(
         .put("http_allow", new JsonArray(httpAllow)).put("http_deny", new JsonArray(httpDeny))
         .put("http_max_response_bytes", httpMaxResponseBytes)
         .put("webhook_attempts", webhookAttempts).put("webhook_backoff_ms", webhookBackoffMs)
-        .put("stream_buffer", streamBuffer).put("stream_heartbeat_ms", streamHeartbeatMs);
+        .put("stream_buffer", streamBuffer).put("stream_heartbeat_ms", streamHeartbeatMs)
+        .put("cluster_mode", clusterMode).put("cluster_members", new JsonArray(clusterMembers))
+        .put("cluster_port", clusterPort).put("cluster_name", clusterName).put("cluster_host", clusterHost)
+        .put("cluster_service_dns", clusterServiceDns).put("log_format", logFormat);
   }
 
   private record Values(JsonObject file, Map<String, String> env) {
@@ -129,6 +165,14 @@ public record Config(
         throw new IllegalArgumentException(key + " (" + envName(key) + ") must be a list of strings, got '" + raw + "'");
       }
       return List.copyOf(out);
+    }
+
+    String oneOf(String key, List<String> allowed) {
+      String value = string(key);
+      if (!allowed.contains(value)) {
+        throw new IllegalArgumentException(key + " (" + envName(key) + ") must be one of " + allowed + ", got '" + value + "'");
+      }
+      return value;
     }
 
     String string(String key) {

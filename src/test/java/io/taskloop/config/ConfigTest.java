@@ -34,7 +34,10 @@ class ConfigTest {
     for (String key : Config.DEFAULTS.keySet()) {
       String env = Config.envName(key);
       boolean list = Config.DEFAULTS.get(key) instanceof java.util.List;
-      String value = key.equals("http_host") ? "0.0.0.0" : list ? "a.example,b.example" : "70";
+      Object fallback = Config.DEFAULTS.get(key);
+      String value = list ? "a.example,b.example"
+          : fallback instanceof Number ? "70"
+          : key.equals("cluster_mode") ? "none" : key.equals("log_format") ? "json" : "some-value";
       Config c = Config.from(new JsonObject(), Map.of(env, value));
       Object read = c.toJson().getValue(key);
       assertEquals(list ? new io.vertx.core.json.JsonArray().add("a.example").add("b.example") : value,
