@@ -1,7 +1,7 @@
 package io.taskloop;
 
 import io.taskloop.bus.Addresses;
-import io.taskloop.bus.LocalCodec;
+import io.taskloop.bus.WireCodec;
 import io.taskloop.bus.TaskCodec;
 import io.taskloop.config.Config;
 import io.taskloop.loop.LoopCommand;
@@ -58,7 +58,7 @@ public final class Node {
 
   private static void registerCodec(Vertx vertx) {
     try {
-      vertx.eventBus().registerCodec(new LocalCodec());
+      vertx.eventBus().registerCodec(new WireCodec());
       vertx.eventBus().registerCodec(new TaskCodec());
     } catch (IllegalStateException alreadyRegistered) {
       // a second node on the same Vert.x instance (tests) shares the codecs
@@ -89,7 +89,7 @@ public final class Node {
   /** Tells every loop the clock moved, so what is now due runs; completes when all have run it. */
   public Future<Void> tick() {
     List<Future<Object>> ticks = new ArrayList<>();
-    DeliveryOptions options = new DeliveryOptions().setCodecName(LocalCodec.NAME).setLocalOnly(true).setSendTimeout(5_000);
+    DeliveryOptions options = new DeliveryOptions().setCodecName(WireCodec.NAME).setLocalOnly(true).setSendTimeout(5_000);
     for (int i = 0; i < context.loops(); i++) {
       ticks.add(vertx.eventBus().request(Addresses.loop(context.nodeId(), i), new LoopCommand.Tick(), options)
           .map(m -> m.body()));

@@ -4,6 +4,7 @@ import io.taskloop.http.TaskJson;
 import io.taskloop.loop.LoopCommand;
 import io.taskloop.loop.LoopLink;
 import io.taskloop.loop.NodeContext;
+import io.taskloop.loop.Owner;
 import io.taskloop.problem.Problem;
 import io.taskloop.task.SpecDecoder;
 import io.taskloop.task.Task;

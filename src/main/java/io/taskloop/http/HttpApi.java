@@ -5,6 +5,7 @@ import io.taskloop.loop.LoopCommand;
 import io.taskloop.loop.LoopLink;
 import io.taskloop.loop.LoopStats;
 import io.taskloop.loop.NodeContext;
+import io.taskloop.loop.Owner;
 import io.taskloop.loop.TaskEngine;
 import io.taskloop.loop.TaskFilter;
 import io.taskloop.problem.Problem;
@@ -143,7 +144,7 @@ public final class HttpApi {
   private void getTask(RoutingContext ctx) {
     String id = ctx.pathParam("id");
     long waitMs = WaitParam.millis(ctx.request(), maxWaitMs, 0);
-    int owner = node.requireOwner(id);
+    Owner owner = node.requireOwner(id);
     link.read(owner, id, waitMs).onSuccess(task -> sendTask(ctx, 200, task)).onFailure(ctx::fail);
   }
 

@@ -5,6 +5,7 @@ import io.taskloop.loop.ChangeLog;
 import io.taskloop.loop.LoopCommand;
 import io.taskloop.loop.LoopLink;
 import io.taskloop.loop.NodeContext;
+import io.taskloop.loop.Owner;
 import io.taskloop.loop.TaskFilter;
 import io.taskloop.problem.Problem;
 import io.taskloop.task.Task;
@@ -189,8 +190,8 @@ final class Streams {
   // ---------------------------------------------------------------- GET /v1/tasks/{id}/stream
 
   void task(RoutingContext ctx, String id) {
-    int owner = node.ownerOf(id);
-    if (owner < 0) {
+    Owner owner = node.ownerOf(id);
+    if (owner == null) {
       throw Problem.notFound("Task", "no task with id '" + id + "'");
     }
     long resumeAfter = versionHeader(ctx.request().getHeader("Last-Event-ID"));
@@ -213,7 +214,7 @@ final class Streams {
         .compose(v -> link.ask(owner, new LoopCommand.Get(id)))
         .onSuccess(task -> {
           stream.open();
-          stream.offer(new ChangeLog.Change(owner, Long.MAX_VALUE, task));
+          stream.offer(new ChangeLog.Change(owner.loop(), Long.MAX_VALUE, task));
           stream.goLive();
         })
         .onFailure(stream::fail);

@@ -15,7 +15,11 @@ import io.taskloop.task.TaskSpec;
 import io.taskloop.task.WaitSpec;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.taskloop.task.SpecDecoder;
+import io.taskloop.task.TaskError;
+import io.taskloop.task.TaskState;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 
 /** The wire shape of tasks and events: the one place that turns records into JSON. */
@@ -65,6 +69,46 @@ public final class TaskJson {
         .put("labels", new JsonObject(new java.util.LinkedHashMap<>(common.labels())))
         .put("version", t.version());
     return json;
+  }
+
+  /**
+   * Reads a task back from its JSON: how a task record crosses from one node to another. The
+   * spec view decodes as a spec whose children are given by id, which is what they are.
+   */
+  public static Task fromJson(JsonObject json, SpecDecoder decoder) {
+    TaskSpec spec = decoder.decode(json.getJsonObject("spec"));
+    TaskState state = TaskState.fromWire(json.getString("state"));
+    JsonObject err = json.getJsonObject("error");
+    TaskError error = err == null ? null : new TaskError(err.getString("type"), err.getString("message"), err.getValue("data"));
+    List<Integer> slots = null;
+    if (json.getJsonArray("error_slots") != null) {
+      slots = new ArrayList<>();
+      for (Object o : json.getJsonArray("error_slots")) {
+        slots.add(((Number) o).intValue());
+      }
+    }
+    List<Attempt> attempts = null;
+    if (json.getJsonArray("attempts") != null) {
+      attempts = new ArrayList<>();
+      for (Object o : json.getJsonArray("attempts")) {
+        JsonObject a = (JsonObject) o;
+        JsonObject ae = a.getJsonObject("error");
+        attempts.add(new Attempt(a.getInteger("number"), millis(a.getString("started_at")), millis(a.getString("finished_at")),
+            ae == null ? null : new TaskError(ae.getString("type"), ae.getString("message"), ae.getValue("data"))));
+      }
+      attempts = List.copyOf(attempts);
+    }
+    List<String> children = new ArrayList<>();
+    json.getJsonArray("children").forEach(c -> children.add((String) c));
+    return new Task(json.getString("id"), json.getJsonObject("loop").getInteger("index"), spec, state,
+        state == TaskState.SUCCEEDED ? json.getValue("result") : null, error,
+        millis(json.getString("created_at")), millis(json.getString("started_at")), millis(json.getString("finished_at")),
+        millis(json.getString("deadline")), json.getString("parent"), List.copyOf(children),
+        slots == null ? null : List.copyOf(slots), attempts, json.getInteger("version"));
+  }
+
+  private static long millis(String iso) {
+    return iso == null ? 0 : Instant.parse(iso).toEpochMilli();
   }
 
   /** The flat spec as given, with inline children replaced by the ids they were created as. */

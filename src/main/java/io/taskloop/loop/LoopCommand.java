@@ -8,7 +8,7 @@ import java.util.List;
 
 /**
  * A request to the loop that owns a task or an event. It travels in one event-bus hop (by
- * reference, with {@link io.taskloop.bus.LocalCodec}) or, when the owner is the loop at hand, is
+ * reference, with {@link io.taskloop.bus.WireCodec}) or, when the owner is the loop at hand, is
  * run directly; either way {@link #run} executes on the owner's thread.
  */
 public interface LoopCommand<R> {
@@ -63,7 +63,7 @@ public interface LoopCommand<R> {
   }
 
   /** A parent on {@code parentLoop} wants to hear when {@code childId} finishes; answers its state now. */
-  record Watch(String childId, int parentLoop, String parentId) implements LoopCommand<Task> {
+  record Watch(String childId, Owner parentLoop, String parentId) implements LoopCommand<Task> {
     public Future<Task> run(TaskEngine e) {
       return Future.succeededFuture(e.watchForRemote(childId, parentLoop, parentId));
     }

@@ -1,7 +1,7 @@
 package io.taskloop.loop;
 
 import io.taskloop.bus.Addresses;
-import io.taskloop.bus.LocalCodec;
+import io.taskloop.bus.WireCodec;
 import io.taskloop.problem.Problem;
 import io.taskloop.task.Task;
 import io.vertx.core.Future;
@@ -11,8 +11,9 @@ import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 
 /**
- * How one loop reaches any loop of its node: a command for itself runs in place; one for
- * another loop is a single event-bus hop, by reference, with an explicit send timeout.
+ * How one loop reaches any loop of the cluster: a command for itself runs in place; one for
+ * another loop is a single event-bus hop with an explicit send timeout, passed by reference
+ * within the node and as JSON between nodes ({@link WireCodec}).
  */
 public final class LoopLink {
 
@@ -46,17 +47,30 @@ public final class LoopLink {
     return node;
   }
 
+  /** Asks a loop of this node. */
   public <R> Future<R> ask(int loop, LoopCommand<R> command) {
-    return ask(loop, command, ANSWER_TIMEOUT_MS);
+    return ask(new Owner(node.nodeId(), loop), command, ANSWER_TIMEOUT_MS);
   }
 
   public <R> Future<R> ask(int loop, LoopCommand<R> command, long timeoutMs) {
-    if (loop == self) {
+    return ask(new Owner(node.nodeId(), loop), command, timeoutMs);
+  }
+
+  public <R> Future<R> ask(Owner owner, LoopCommand<R> command) {
+    return ask(owner, command, ANSWER_TIMEOUT_MS);
+  }
+
+  /**
+   * Asks the loop that owns something: in place when it is this loop, else one event-bus hop
+   * (by reference within the node, as JSON to another node).
+   */
+  public <R> Future<R> ask(Owner owner, LoopCommand<R> command, long timeoutMs) {
+    if (owner.loop() == self && node.isHere(owner)) {
       return runHere(command);
     }
     return vertx.eventBus()
-        .<Object>request(Addresses.loop(node.nodeId(), loop), command, options(timeoutMs))
-        .transform(ar -> ar.succeeded() ? unwrap(ar.result().body()) : Future.failedFuture(translate(loop, ar.cause())));
+        .<Object>request(Addresses.loop(owner.node(), owner.loop()), command, options(timeoutMs))
+        .transform(ar -> ar.succeeded() ? unwrap(ar.result().body()) : Future.failedFuture(translate(owner, ar.cause())));
   }
 
   /** The task once it finishes or after {@code waitMs}, asked of its owner; at once if it is done. */
@@ -64,22 +78,26 @@ public final class LoopLink {
     if (waitMs <= 0 || task.isFinished()) {
       return Future.succeededFuture(task);
     }
-    return ask(task.loop(), new LoopCommand.Await(task.id(), waitMs), waitMs + WAIT_SLACK_MS);
+    return ask(node.requireOwner(task.id()), new LoopCommand.Await(task.id(), waitMs), waitMs + WAIT_SLACK_MS);
   }
 
   /** Long-polls a task by id on its owner (a plain read when {@code waitMs} is 0). */
-  public Future<Task> read(int owner, String id, long waitMs) {
+  public Future<Task> read(Owner owner, String id, long waitMs) {
     return waitMs > 0
         ? ask(owner, new LoopCommand.Await(id, waitMs), waitMs + WAIT_SLACK_MS)
         : ask(owner, new LoopCommand.Get(id));
   }
 
-  /** Sends without waiting for an answer: notifications between loops. */
+  /** Sends to a loop of this node without waiting for an answer: notifications between loops. */
   public void tell(int loop, LoopCommand<?> command) {
-    if (loop == self) {
+    tell(new Owner(node.nodeId(), loop), command);
+  }
+
+  public void tell(Owner owner, LoopCommand<?> command) {
+    if (owner.loop() == self && node.isHere(owner)) {
       runHere(command);
     } else {
-      vertx.eventBus().send(Addresses.loop(node.nodeId(), loop), command, tellOptions);
+      vertx.eventBus().send(Addresses.loop(owner.node(), owner.loop()), command, tellOptions);
     }
   }
 
@@ -92,8 +110,13 @@ public final class LoopLink {
     }
   }
 
+  /** For messages that never leave the node (stream changes, ticks). */
+  static DeliveryOptions localOptions() {
+    return new DeliveryOptions().setCodecName(WireCodec.NAME).setLocalOnly(true);
+  }
+
   static DeliveryOptions options(long timeoutMs) {
-    return new DeliveryOptions().setCodecName(LocalCodec.NAME).setLocalOnly(true).setSendTimeout(timeoutMs);
+    return new DeliveryOptions().setCodecName(WireCodec.NAME).setSendTimeout(timeoutMs);
   }
 
   @SuppressWarnings("unchecked")
@@ -101,9 +124,12 @@ public final class LoopLink {
     return body instanceof Throwable t ? Future.failedFuture(t) : Future.succeededFuture((R) body);
   }
 
-  private static Throwable translate(int loop, Throwable cause) {
+  private Throwable translate(Owner owner, Throwable cause) {
+    if (cause instanceof ReplyException re && re.failureType() == ReplyFailure.NO_HANDLERS && !node.isHere(owner)) {
+      return Problem.notFound("Task", "node " + owner.node() + " that owned it is not in the cluster");
+    }
     if (cause instanceof ReplyException re && re.failureType() != ReplyFailure.RECIPIENT_FAILURE) {
-      return Problem.unavailable("loop " + loop + " did not answer (" + re.failureType() + ")");
+      return Problem.unavailable("loop " + owner.node() + "/" + owner.loop() + " did not answer (" + re.failureType() + ")");
     }
     return cause;
   }

@@ -54,7 +54,8 @@ public final class LoopVerticle extends VerticleBase {
 
   private Future<Void> registerConsumer() {
     DeliveryOptions replies = LoopLink.options(LoopLink.ANSWER_TIMEOUT_MS);
-    MessageConsumer<LoopCommand<?>> consumer = vertx.eventBus().localConsumer(Addresses.loop(node.nodeId(), index),
+    // A cluster-wide consumer: loops of other nodes reach this one by its address.
+    MessageConsumer<LoopCommand<?>> consumer = vertx.eventBus().consumer(Addresses.loop(node.nodeId(), index),
         msg -> link.runHere(msg.body()).onComplete(ar -> {
           if (msg.replyAddress() != null) {
             msg.reply(ar.succeeded() ? ar.result() : ar.cause(), replies);

@@ -79,28 +79,41 @@ public final class NodeContext {
     streams.decrementAndGet();
   }
 
-  /** The loop that owns a task, read from its id, or -1 when the id is not one of this node's. */
-  public int ownerOf(String taskId) {
+  /**
+   * The owner of a task, read from its id ({@code <node>-<loop>-<seq>}), or null when the id is
+   * not one this cluster could have given out. A loop of this node is checked against the loop
+   * count; another node's loop is checked by that node.
+   */
+  public Owner ownerOf(String taskId) {
     int first = taskId.indexOf('-');
     int last = taskId.lastIndexOf('-');
-    if (first <= 0 || last <= first || !taskId.regionMatches(0, nodeId, 0, first) || first != nodeId.length()) {
-      return -1;
+    if (first <= 0 || last <= first || last == taskId.length() - 1) {
+      return null;
     }
     try {
       int loop = Integer.parseInt(taskId, first + 1, last, 10);
-      return loop < config.loops() ? loop : -1;
+      Long.parseLong(taskId, last + 1, taskId.length(), 10);
+      boolean here = first == nodeId.length() && taskId.startsWith(nodeId);
+      if (loop < 0 || (here && loop >= config.loops())) {
+        return null;
+      }
+      return here ? new Owner(nodeId, loop) : new Owner(taskId.substring(0, first), loop);
     } catch (NumberFormatException e) {
-      return -1;
+      return null;
     }
   }
 
-  /** The loop that owns a task id; an id that is not one of this node's is an unknown task (404). */
-  public int requireOwner(String taskId) {
-    int owner = ownerOf(taskId);
-    if (owner < 0) {
+  /** The owner of a task id; an id this cluster could not have given out is an unknown task (404). */
+  public Owner requireOwner(String taskId) {
+    Owner owner = ownerOf(taskId);
+    if (owner == null) {
       throw Problem.notFound("Task", "no task with id '" + taskId + "'");
     }
     return owner;
+  }
+
+  public boolean isHere(Owner owner) {
+    return owner.node().equals(nodeId);
   }
 
   /** The loop that keeps a named event or an idempotency key: a stable hash of the name. */

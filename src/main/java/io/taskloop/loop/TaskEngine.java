@@ -54,6 +54,7 @@ public final class TaskEngine {
   private final int index;
   private final Clock clock;
   private final String idPrefix;
+  private final Owner self;
 
   private final Map<String, Task> tasks = new HashMap<>();
   /** Who to tell when a task finishes: parents, long-polls. Only unfinished tasks with listeners have an entry. */
@@ -67,6 +68,7 @@ public final class TaskEngine {
   private final EventTable events;
   private final ChangeLog changes;
   private final String streamAddress;
+  private final DeliveryOptions streamOptions = LoopLink.localOptions();
   private final Outbound outbound;
   /** How to stop what an unfinished outbound task is doing now: its request, or the wait before a retry. */
   private final Map<String, Runnable> inFlight = new HashMap<>();
@@ -91,6 +93,7 @@ public final class TaskEngine {
     this.index = link.self();
     this.clock = node.clock();
     this.idPrefix = node.nodeId() + "-" + index + "-";
+    this.self = new Owner(node.nodeId(), index);
     this.events = new EventTable(vertx, link, clock);
     this.changes = new ChangeLog(index, node.config().streamBuffer());
     this.streamAddress = Addresses.stream(node.nodeId());
@@ -177,8 +180,8 @@ public final class TaskEngine {
   private Future<Void> checkRefs(List<Ref> refs) {
     List<Future<Task>> lookups = new ArrayList<>(refs.size());
     for (Ref ref : refs) {
-      int owner = node.ownerOf(ref.id());
-      Future<Task> found = owner < 0
+      Owner owner = node.ownerOf(ref.id());
+      Future<Task> found = owner == null
           ? Future.failedFuture(Problem.notFound("Task", ref.id()))
           : link.ask(owner, new LoopCommand.Get(ref.id()));
       lookups.add(found.recover(err -> Future.failedFuture(err instanceof Problem p && p.status() == 404
@@ -370,7 +373,7 @@ public final class TaskEngine {
   private void changed(Task task) {
     ChangeLog.Change change = changes.append(task);
     if (node.streamsOpen() > 0) {
-      vertx.eventBus().publish(streamAddress, change, LoopLink.options(LoopLink.ANSWER_TIMEOUT_MS));
+      vertx.eventBus().publish(streamAddress, change, streamOptions);
     }
   }
 
@@ -443,10 +446,8 @@ public final class TaskEngine {
   }
 
   private void cancelChild(String childId, String why) {
-    int owner = node.ownerOf(childId);
-    if (owner == index) {
-      cancelQuietly(childId, why);
-    } else if (owner >= 0) {
+    Owner owner = node.ownerOf(childId);
+    if (owner != null) {
       link.tell(owner, new LoopCommand.CancelChild(childId, why));
     }
   }
@@ -472,8 +473,10 @@ public final class TaskEngine {
       return;
     }
     for (String childId : composite.distinctChildren()) {
-      int owner = node.ownerOf(childId);
-      if (owner == index) {
+      Owner owner = node.ownerOf(childId);
+      if (owner == null) {
+        onChildDone(parent.id(), vanished(childId));
+      } else if (node.isHere(owner) && owner.loop() == index) {
         Task child = tasks.get(childId);
         if (child == null) {
           onChildDone(parent.id(), vanished(childId));
@@ -484,7 +487,7 @@ public final class TaskEngine {
           addWatcher(childId, done -> onChildDone(parentId, done));
         }
       } else {
-        link.ask(owner, new LoopCommand.Watch(childId, index, parent.id()))
+        link.ask(owner, new LoopCommand.Watch(childId, self, parent.id()))
             .onSuccess(child -> {
               if (child.isFinished()) {
                 onChildDone(parent.id(), child);
@@ -496,7 +499,7 @@ public final class TaskEngine {
   }
 
   /** The owner's side of {@link LoopCommand.Watch}: remember to tell the parent's loop. */
-  Task watchForRemote(String childId, int parentLoop, String parentId) {
+  Task watchForRemote(String childId, Owner parentLoop, String parentId) {
     Task child = tasks.get(childId);
     if (child == null) {
       return vanished(childId);

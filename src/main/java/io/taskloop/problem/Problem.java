@@ -82,6 +82,17 @@ public final class Problem extends RuntimeException {
     return retryAfterSeconds;
   }
 
+  /** The whole problem, for a node that answers another node's request. */
+  public JsonObject toWire() {
+    return new JsonObject().put("status", status).put("slug", slug).put("title", title).put("detail", getMessage())
+        .put("pointer", pointer).put("retry_after", retryAfterSeconds);
+  }
+
+  public static Problem fromWire(JsonObject json) {
+    return new Problem(json.getInteger("status"), json.getString("slug"), json.getString("title"),
+        json.getString("detail"), json.getString("pointer"), json.getLong("retry_after", 0L));
+  }
+
   public JsonObject toJson(String instance) {
     JsonObject json = new JsonObject()
         .put("type", TYPE_PREFIX + slug)

@@ -1,0 +1,187 @@
+package io.taskloop.bus;
+
+import io.taskloop.http.TaskJson;
+import io.taskloop.loop.LoopCommand;
+import io.taskloop.loop.LoopStats;
+import io.taskloop.loop.Owner;
+import io.taskloop.loop.TaskFilter;
+import io.taskloop.problem.Problem;
+import io.taskloop.task.OutboundGuard;
+import io.taskloop.task.SpecDecoder;
+import io.taskloop.task.Task;
+import io.taskloop.task.TaskError;
+import io.taskloop.task.TaskState;
+import io.taskloop.task.TaskType;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.MessageCodec;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The codec of messages between loops. Within a JVM it passes the object itself: commands and
+ * task records are immutable, so sharing the reference is safe and nothing is serialized.
+ * Between nodes it writes JSON ({@code {"k": kind, "v": value}}); only the commands that can
+ * cross nodes, and their answers, have a wire form.
+ */
+public final class WireCodec implements MessageCodec<Object, Object> {
+
+  public static final String NAME = "taskloop.wire";
+
+  /** Tasks from another node were checked there; here their specs are only read back. */
+  private final SpecDecoder decoder = new SpecDecoder(Integer.MAX_VALUE, 10_000,
+      new OutboundGuard(List.of("*"), List.of()));
+
+  @Override
+  public void encodeToWire(Buffer buffer, Object o) {
+    Buffer json = encode(o).toBuffer();
+    buffer.appendInt(json.length()).appendBuffer(json);
+  }
+
+  @Override
+  public Object decodeFromWire(int pos, Buffer buffer) {
+    int length = buffer.getInt(pos);
+    return decode(new JsonObject(buffer.getBuffer(pos + 4, pos + 4 + length)));
+  }
+
+  @Override
+  public Object transform(Object o) {
+    return o;
+  }
+
+  @Override
+  public String name() {
+    return NAME;
+  }
+
+  @Override
+  public byte systemCodecID() {
+    return -1;
+  }
+
+  // ---------------------------------------------------------------- encoding
+
+  JsonObject encode(Object o) {
+    JsonObject v = new JsonObject();
+    String kind;
+    if (o == null) {
+      kind = "null";
+    } else if (o instanceof Task t) {
+      kind = "Task";
+      v = TaskJson.task(t, nodeOf(t.id()));
+    } else if (o instanceof Problem p) {
+      kind = "Problem";
+      v = p.toWire();
+    } else if (o instanceof List<?> list) {
+      kind = "Tasks";
+      JsonArray items = new JsonArray();
+      for (Object item : list) {
+        Task t = (Task) item;
+        items.add(TaskJson.task(t, nodeOf(t.id())));
+      }
+      v.put("items", items);
+    } else if (o instanceof LoopStats s) {
+      kind = "Stats";
+      v.put("index", s.index()).put("address", s.address()).put("tasks_held", s.tasksHeld())
+          .put("unfinished", s.unfinished()).put("created", s.created()).put("finished", s.finished())
+          .put("timers_queued", s.timersQueued()).put("events", s.events())
+          .put("lateness", new JsonArray(toList(s.latenessBuckets()))).put("lateness_max_us", s.latenessMaxMicros());
+    } else if (o instanceof LoopCommand.Get c) {
+      kind = "Get";
+      v.put("id", c.id());
+    } else if (o instanceof LoopCommand.Await c) {
+      kind = "Await";
+      v.put("id", c.id()).put("wait_ms", c.waitMs());
+    } else if (o instanceof LoopCommand.Cancel c) {
+      kind = "Cancel";
+      v.put("id", c.id());
+    } else if (o instanceof LoopCommand.Complete c) {
+      kind = "Complete";
+      v.put("id", c.id()).put("result", c.result());
+    } else if (o instanceof LoopCommand.Fail c) {
+      kind = "Fail";
+      v.put("id", c.id()).put("error", c.error().toJson());
+    } else if (o instanceof LoopCommand.Delete c) {
+      kind = "Delete";
+      v.put("id", c.id());
+    } else if (o instanceof LoopCommand.Watch c) {
+      kind = "Watch";
+      v.put("child", c.childId()).put("node", c.parentLoop().node()).put("loop", c.parentLoop().loop())
+          .put("parent", c.parentId());
+    } else if (o instanceof LoopCommand.ChildDone c) {
+      kind = "ChildDone";
+      v.put("parent", c.parentId()).put("child", TaskJson.task(c.child(), nodeOf(c.child().id())));
+    } else if (o instanceof LoopCommand.CancelChild c) {
+      kind = "CancelChild";
+      v.put("id", c.id()).put("why", c.why());
+    } else if (o instanceof LoopCommand.ListTasks c) {
+      kind = "ListTasks";
+      TaskFilter f = c.filter();
+      v.put("state", f.state() == null ? null : f.state().wire()).put("type", f.type() == null ? null : f.type().wire())
+          .put("name", f.name()).put("label_key", f.labelKey()).put("label_value", f.labelValue())
+          .put("after", c.afterSeq()).put("limit", c.limit());
+    } else if (o instanceof LoopCommand.Stats) {
+      kind = "Stats?";
+    } else {
+      throw new IllegalArgumentException(o.getClass().getSimpleName() + " never leaves its node");
+    }
+    return new JsonObject().put("k", kind).put("v", v);
+  }
+
+  // ---------------------------------------------------------------- decoding
+
+  Object decode(JsonObject json) {
+    JsonObject v = json.getJsonObject("v");
+    return switch (json.getString("k")) {
+      case "null" -> null;
+      case "Task" -> TaskJson.fromJson(v, decoder);
+      case "Problem" -> Problem.fromWire(v);
+      case "Tasks" -> {
+        List<Task> tasks = new ArrayList<>();
+        v.getJsonArray("items").forEach(item -> tasks.add(TaskJson.fromJson((JsonObject) item, decoder)));
+        yield tasks;
+      }
+      case "Stats" -> new LoopStats(v.getInteger("index"), v.getString("address"), v.getInteger("tasks_held"),
+          v.getInteger("unfinished"), v.getLong("created"), v.getLong("finished"), v.getInteger("timers_queued"),
+          v.getInteger("events"), toArray(v.getJsonArray("lateness")), v.getLong("lateness_max_us"));
+      case "Get" -> new LoopCommand.Get(v.getString("id"));
+      case "Await" -> new LoopCommand.Await(v.getString("id"), v.getLong("wait_ms"));
+      case "Cancel" -> new LoopCommand.Cancel(v.getString("id"));
+      case "Complete" -> new LoopCommand.Complete(v.getString("id"), v.getValue("result"));
+      case "Fail" -> new LoopCommand.Fail(v.getString("id"), TaskError.fromRequest(new JsonObject().put("error", v.getJsonObject("error"))));
+      case "Delete" -> new LoopCommand.Delete(v.getString("id"));
+      case "Watch" -> new LoopCommand.Watch(v.getString("child"), new Owner(v.getString("node"), v.getInteger("loop")),
+          v.getString("parent"));
+      case "ChildDone" -> new LoopCommand.ChildDone(v.getString("parent"), TaskJson.fromJson(v.getJsonObject("child"), decoder));
+      case "CancelChild" -> new LoopCommand.CancelChild(v.getString("id"), v.getString("why"));
+      case "ListTasks" -> new LoopCommand.ListTasks(new TaskFilter(
+          v.getString("state") == null ? null : TaskState.fromWire(v.getString("state")),
+          v.getString("type") == null ? null : TaskType.fromWire(v.getString("type")),
+          v.getString("name"), v.getString("label_key"), v.getString("label_value")),
+          v.getLong("after"), v.getInteger("limit"));
+      case "Stats?" -> new LoopCommand.Stats();
+      default -> throw new IllegalArgumentException("unknown message kind " + json.getString("k"));
+    };
+  }
+
+  private static String nodeOf(String taskId) {
+    return taskId.substring(0, Math.max(0, taskId.indexOf('-')));
+  }
+
+  private static List<Long> toList(long[] a) {
+    List<Long> out = new ArrayList<>(a.length);
+    for (long x : a) {
+      out.add(x);
+    }
+    return out;
+  }
+
+  private static long[] toArray(JsonArray a) {
+    long[] out = new long[a.size()];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = a.getLong(i);
+    }
+    return out;
+  }
+}

@@ -1,0 +1,5 @@
+package io.taskloop.loop;
+
+/** Where a task lives: a node of the cluster and one of its loops. */
+public record Owner(String node, int loop) {
+}
