@@ -1,5 +1,6 @@
 package io.taskloop;
 
+import io.taskloop.cluster.ClusterSetup;
 import io.taskloop.config.Config;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -27,10 +28,23 @@ public final class Main {
       System.exit(2);
       return;
     }
-    Vertx vertx = Vertx.builder()
-        .with(new VertxOptions().setEventLoopPoolSize(config.loops()))
-        .build();
+    VertxOptions options = new VertxOptions().setEventLoopPoolSize(config.loops());
+    Vertx vertx;
     Node node;
+    try {
+      if (config.clustered()) {
+        LOG.info("joining cluster '{}' ({} mode) on {}:{}", config.clusterName(), config.clusterMode(),
+            config.clusterHost(), config.clusterPort());
+        vertx = Vertx.builder().with(ClusterSetup.withEventBus(options, config))
+            .withClusterManager(ClusterSetup.manager(config)).buildClustered().await();
+      } else {
+        vertx = Vertx.builder().with(options).build();
+      }
+    } catch (Exception e) {
+      LOG.error("taskloop could not join its cluster: {}", e.getMessage());
+      System.exit(1);
+      return;
+    }
     try {
       node = Node.start(vertx, config, Clock.systemUTC()).await();
     } catch (Exception e) {

@@ -31,6 +31,14 @@ public final class Addresses {
     return "taskloop.stream." + node;
   }
 
+  /** Where a node answers for itself in {@code GET /v1/cluster}. */
+  public static String nodeReport(String node) {
+    return "taskloop.node." + node + ".report";
+  }
+
+  /** Named events set or cleared anywhere, published to every node of the cluster. */
+  public static final String EVENTS_CHANGED = "taskloop.events.changed";
+
   public static String loop(String node, int index) {
     return LOOP + node + "." + index;
   }

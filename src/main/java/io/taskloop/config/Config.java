@@ -34,6 +34,7 @@ public record Config(
     String clusterName,
     String clusterHost,
     String clusterServiceDns,
+    String clusterPublicHost,
     String logFormat) {
 
   public static final List<String> CLUSTER_MODES = List.of("none", "tcp", "kubernetes");
@@ -66,6 +67,8 @@ public record Config(
       Map.entry("cluster_name", "taskloop"),
       Map.entry("cluster_host", "127.0.0.1"),
       Map.entry("cluster_service_dns", ""),
+      // The address other members reach this one at, when cluster_host is a wildcard (a pod IP).
+      Map.entry("cluster_public_host", ""),
       Map.entry("log_format", "text"));
 
   public static String envName(String key) {
@@ -110,6 +113,7 @@ public record Config(
         v.string("cluster_name"),
         v.string("cluster_host"),
         v.string("cluster_service_dns"),
+        v.string("cluster_public_host"),
         v.oneOf("log_format", List.of("text", "json")));
     if (config.clusterMode().equals("kubernetes") && config.clusterServiceDns().isBlank()) {
       throw new IllegalArgumentException("cluster_mode kubernetes needs cluster_service_dns (" + envName("cluster_service_dns")
@@ -120,6 +124,10 @@ public record Config(
           + "), a list of host:port");
     }
     return config;
+  }
+
+  public boolean clustered() {
+    return !clusterMode.equals("none");
   }
 
   public JsonObject toJson() {
@@ -133,7 +141,8 @@ public record Config(
         .put("stream_buffer", streamBuffer).put("stream_heartbeat_ms", streamHeartbeatMs)
         .put("cluster_mode", clusterMode).put("cluster_members", new JsonArray(clusterMembers))
         .put("cluster_port", clusterPort).put("cluster_name", clusterName).put("cluster_host", clusterHost)
-        .put("cluster_service_dns", clusterServiceDns).put("log_format", logFormat);
+        .put("cluster_service_dns", clusterServiceDns).put("cluster_public_host", clusterPublicHost)
+        .put("log_format", logFormat);
   }
 
   private record Values(JsonObject file, Map<String, String> env) {

@@ -1,5 +1,6 @@
 package io.taskloop.http;
 
+import io.taskloop.cluster.NodeReport;
 import io.taskloop.loop.EventView;
 import io.taskloop.loop.LoopCommand;
 import io.taskloop.loop.LoopLink;
@@ -51,14 +52,16 @@ public final class HttpApi {
   /** Which loop answered: {@code Taskloop-Served-By: <node>/<loop>}, for operators and tests. */
   private static final String SERVED_BY = "Taskloop-Served-By";
   private final String servedBy;
+  private final NodeReport report;
 
-  public HttpApi(NodeContext node, LoopLink link, Supplier<Boolean> ready) {
+  public HttpApi(NodeContext node, LoopLink link, NodeReport report, Supplier<Boolean> ready) {
     this.node = node;
     this.link = link;
     this.decoder = node.decoder();
     this.maxWaitMs = node.config().maxWaitMs();
     this.ready = ready;
     this.servedBy = node.nodeId() + "/" + link.self();
+    this.report = report;
   }
 
   public Router router(Vertx vertx, Buffer contract) {
@@ -249,31 +252,7 @@ public final class HttpApi {
   // ---------------------------------------------------------------- node
 
   private void cluster(RoutingContext ctx) {
-    List<Future<LoopStats>> stats = new ArrayList<>(node.loops());
-    for (int loop = 0; loop < node.loops(); loop++) {
-      stats.add(link.ask(loop, new LoopCommand.Stats()));
-    }
-    Future.all(stats).onSuccess(all -> {
-      List<LoopStats> loops = all.list();
-      JsonArray loopsJson = new JsonArray();
-      for (LoopStats s : loops) {
-        loopsJson.add(new JsonObject()
-            .put("index", s.index()).put("address", s.address())
-            .put("tasks_held", s.tasksHeld()).put("unfinished", s.unfinished())
-            .put("created", s.created()).put("finished", s.finished())
-            .put("timers_queued", s.timersQueued()).put("events", s.events()));
-      }
-      JsonObject self = new JsonObject()
-          .put("id", node.nodeId())
-          .put("self", true)
-          .put("tasks_held", node.held())
-          .put("max_tasks", node.config().maxTasks())
-          .put("streams_open", node.streamsOpen())
-          .put("loops", loopsJson)
-          .put("timer_lateness", LoopStats.latenessSummary(loops));
-      sendJson(ctx, 200, new JsonObject().put("mode", "none").put("node", node.nodeId())
-          .put("nodes", new JsonArray().add(self)));
-    }).onFailure(ctx::fail);
+    report.cluster().onSuccess(view -> sendJson(ctx, 200, view)).onFailure(ctx::fail);
   }
 
   private void problem(RoutingContext ctx) {

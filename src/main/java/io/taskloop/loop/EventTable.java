@@ -10,6 +10,7 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * The named events whose home is this loop ({@link NodeContext#homeOf}): asyncio's
@@ -22,6 +23,8 @@ public final class EventTable {
   private final LoopLink link;
   private final Clock clock;
   private final Map<String, Entry> entries = new HashMap<>();
+  /** Told of every set and clear made on this node, to carry it to the rest of the cluster. */
+  private Consumer<EventView> announcer = view -> { };
 
   private static final class Entry {
     final String name;
@@ -56,11 +59,36 @@ public final class EventTable {
     this.clock = clock;
   }
 
+  public void announceWith(Consumer<EventView> announcer) {
+    this.announcer = announcer;
+  }
+
   int size() {
     return entries.size();
   }
 
   public EventView set(String name, Object payload) {
+    EventView view = apply(name, payload);
+    announcer.accept(view);
+    return view;
+  }
+
+  /** Clears an event (a no-op for an unknown one); one nobody waits on is forgotten at once. */
+  public void clear(String name) {
+    applyClear(name);
+    announcer.accept(new EventView(name, false, null, 0, 0, 0));
+  }
+
+  /** A set or clear made on another node of the cluster. */
+  public void applyRemote(String name, boolean set, Object payload) {
+    if (set) {
+      apply(name, payload);
+    } else {
+      applyClear(name);
+    }
+  }
+
+  private EventView apply(String name, Object payload) {
     long now = clock.millis();
     Entry e = entries.computeIfAbsent(name, n -> new Entry(n, now));
     e.set = true;
@@ -80,8 +108,7 @@ public final class EventTable {
     return new EventView(name, true, payload, now, 0, e.version);
   }
 
-  /** Clears an event (a no-op for an unknown one); one nobody waits on is forgotten at once. */
-  public void clear(String name) {
+  private void applyClear(String name) {
     Entry e = entries.get(name);
     if (e == null) {
       return;

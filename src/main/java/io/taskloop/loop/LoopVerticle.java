@@ -2,6 +2,8 @@ package io.taskloop.loop;
 
 import io.taskloop.bus.Addresses;
 import io.taskloop.bus.EventBusApi;
+import io.taskloop.cluster.EventSync;
+import io.taskloop.cluster.NodeReport;
 import io.taskloop.http.HttpApi;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -30,6 +32,7 @@ public final class LoopVerticle extends VerticleBase {
   private TaskEngine engine;
   private LoopLink link;
   private HttpServer server;
+  private NodeReport report;
 
   public LoopVerticle(NodeContext node, int index, Buffer contract, Supplier<Boolean> ready) {
     this.node = node;
@@ -43,7 +46,11 @@ public final class LoopVerticle extends VerticleBase {
     link = new LoopLink(vertx, node, index);
     engine = new TaskEngine(vertx, node, link);
     engine.startSweeping();
-    return Future.join(registerConsumer(), startHttp(), EventBusApi.register(vertx, node, link));
+    report = new NodeReport(vertx, node, link);
+    // Loop 0 also answers for the node in GET /v1/cluster.
+    Future<Void> reporting = index == 0 ? report.serve() : Future.succeededFuture();
+    Future<Void> events = new EventSync(vertx, node, index, engine.events()).start();
+    return Future.join(registerConsumer(), startHttp(), EventBusApi.register(vertx, node, link), reporting, events);
   }
 
   @Override
@@ -74,7 +81,7 @@ public final class LoopVerticle extends VerticleBase {
         .setPort(port)
         .setCompressionSupported(false)
         .setTcpNoDelay(true);
-    HttpApi api = new HttpApi(node, link, ready);
+    HttpApi api = new HttpApi(node, link, report, ready);
     return vertx.createHttpServer(options)
         .requestHandler(api.router(vertx, contract))
         .listen()

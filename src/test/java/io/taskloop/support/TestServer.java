@@ -53,6 +53,11 @@ public final class TestServer {
     return new TestServer(vertx, node, clock);
   }
 
+  /** A client for a node started elsewhere (a cluster member). */
+  public static TestServer of(Vertx vertx, Node node, ManualClock clock) {
+    return new TestServer(vertx, node, clock);
+  }
+
   public static TestServer start(Vertx vertx) {
     return start(vertx, Map.of());
   }
@@ -64,9 +69,13 @@ public final class TestServer {
   }
 
   public void stop() {
+    closeClients();
+    bounded(node.stop());
+  }
+
+  void closeClients() {
     client.close();
     freshConnections.close();
-    bounded(node.stop());
   }
 
   // ------------------------------------------------------------------ requests
@@ -223,10 +232,14 @@ public final class TestServer {
   }
 
   public static <T> T bounded(Future<T> f) {
+    return bounded(f, BOUND_S);
+  }
+
+  public static <T> T bounded(Future<T> f, long seconds) {
     try {
-      return f.await(BOUND_S, TimeUnit.SECONDS);
+      return f.await(seconds, TimeUnit.SECONDS);
     } catch (java.util.concurrent.TimeoutException e) {
-      throw new AssertionError("no answer within " + BOUND_S + " s", e);
+      throw new AssertionError("no answer within " + seconds + " s", e);
     }
   }
 }

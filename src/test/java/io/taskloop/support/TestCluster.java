@@ -1,0 +1,93 @@
+package io.taskloop.support;
+
+import io.taskloop.Node;
+import io.taskloop.cluster.ClusterSetup;
+import io.taskloop.config.Config;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * Real Hazelcast members in this JVM, each with its own Vert.x, on 127.0.0.1 with a cluster
+ * name and ports of their own, joined by a TCP member list; they share one settable clock.
+ */
+public final class TestCluster {
+
+  public final List<Vertx> vertxes = new ArrayList<>();
+  public final List<TestServer> nodes = new ArrayList<>();
+  public final ManualClock clock = new ManualClock(TestServer.START);
+  public final String name = "taskloop-test-" + UUID.randomUUID().toString().substring(0, 8);
+
+  public static TestCluster start(int size, Map<String, Object> overrides) {
+    TestCluster cluster = new TestCluster();
+    List<Integer> ports = freePorts(size);
+    JsonArray members = new JsonArray();
+    ports.forEach(p -> members.add("127.0.0.1:" + p));
+    List<Future<Vertx>> joining = new ArrayList<>();
+    List<Config> configs = new ArrayList<>();
+    for (int i = 0; i < size; i++) {
+      JsonObject file = new JsonObject().put("http_port", 0).put("loops", 2).put("cluster_mode", "tcp")
+          .put("cluster_members", members).put("cluster_port", ports.get(i)).put("cluster_name", cluster.name)
+          .put("cluster_host", "127.0.0.1");
+      overrides.forEach(file::put);
+      Config config = Config.from(file, Map.of());
+      configs.add(config);
+      joining.add(Vertx.builder().with(ClusterSetup.withEventBus(new VertxOptions().setEventLoopPoolSize(4), config))
+          .withClusterManager(ClusterSetup.manager(config)).buildClustered());
+    }
+    for (int i = 0; i < size; i++) {
+      Vertx vertx = TestServer.bounded(joining.get(i), 60);
+      cluster.vertxes.add(vertx);
+      Node node = TestServer.bounded(Node.start(vertx, configs.get(i), cluster.clock));
+      cluster.nodes.add(TestServer.of(vertx, node, cluster.clock));
+    }
+    return cluster;
+  }
+
+  public TestServer node(int i) {
+    return nodes.get(i);
+  }
+
+  /** Moves the shared clock and lets every loop of every node run what became due. */
+  public void advance(long ms) {
+    clock.advance(ms);
+    for (TestServer s : nodes) {
+      TestServer.bounded(s.node.tick());
+    }
+  }
+
+  public void stop() {
+    for (TestServer s : nodes) {
+      s.closeClients();
+    }
+    for (Vertx v : vertxes) {
+      TestServer.bounded(v.close(), 60);
+    }
+  }
+
+  private static List<Integer> freePorts(int n) {
+    List<ServerSocket> sockets = new ArrayList<>();
+    List<Integer> ports = new ArrayList<>();
+    try {
+      for (int i = 0; i < n; i++) {
+        ServerSocket s = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+        sockets.add(s);
+        ports.add(s.getLocalPort());
+      }
+      for (ServerSocket s : sockets) {
+        s.close();
+      }
+    } catch (IOException e) {
+      throw new AssertionError(e);
+    }
+    return ports;
+  }
+}
