@@ -1,5 +1,6 @@
 package io.taskloop;
 
+import com.hazelcast.core.HazelcastInstance;
 import io.taskloop.bus.Addresses;
 import io.taskloop.bus.WireCodec;
 import io.taskloop.bus.TaskCodec;
@@ -39,7 +40,12 @@ public final class Node {
 
   /** Deploys one loop per configured event-loop thread; the future completes once all serve HTTP. */
   public static Future<Node> start(Vertx vertx, Config config, Clock clock) {
-    NodeContext context = new NodeContext(newNodeId(), config, clock);
+    return start(vertx, config, clock, null);
+  }
+
+  /** Starts a node; a clustered one is given its Hazelcast member for replication and adoption. */
+  public static Future<Node> start(Vertx vertx, Config config, Clock clock, HazelcastInstance hazelcast) {
+    NodeContext context = new NodeContext(newNodeId(), config, clock, hazelcast);
     registerCodec(vertx);
     AtomicBoolean ready = new AtomicBoolean();
     List<LoopVerticle> loops = new CopyOnWriteArrayList<>();

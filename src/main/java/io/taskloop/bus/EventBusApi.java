@@ -209,7 +209,7 @@ public final class EventBusApi {
   // ---------------------------------------------------------------- answers
 
   private JsonObject task(Task task) {
-    return TaskJson.task(task, node.nodeId());
+    return TaskJson.task(task);
   }
 
   private static String kind(Object body) {

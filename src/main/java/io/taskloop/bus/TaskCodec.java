@@ -21,7 +21,7 @@ public final class TaskCodec implements MessageCodec<TaskCodec.Notice, JsonObjec
 
   @Override
   public void encodeToWire(Buffer buffer, Notice notice) {
-    Buffer json = TaskJson.task(notice.task(), notice.nodeId()).toBuffer();
+    Buffer json = TaskJson.task(notice.task()).toBuffer();
     buffer.appendInt(json.length()).appendBuffer(json);
   }
 
@@ -33,7 +33,7 @@ public final class TaskCodec implements MessageCodec<TaskCodec.Notice, JsonObjec
 
   @Override
   public JsonObject transform(Notice notice) {
-    return TaskJson.task(notice.task(), notice.nodeId());
+    return TaskJson.task(notice.task());
   }
 
   @Override

@@ -69,7 +69,7 @@ public final class WireCodec implements MessageCodec<Object, Object> {
       kind = "null";
     } else if (o instanceof Task t) {
       kind = "Task";
-      v = TaskJson.task(t, nodeOf(t.id()));
+      v = TaskJson.task(t);
     } else if (o instanceof Problem p) {
       kind = "Problem";
       v = p.toWire();
@@ -78,7 +78,7 @@ public final class WireCodec implements MessageCodec<Object, Object> {
       JsonArray items = new JsonArray();
       for (Object item : list) {
         Task t = (Task) item;
-        items.add(TaskJson.task(t, nodeOf(t.id())));
+        items.add(TaskJson.task(t));
       }
       v.put("items", items);
     } else if (o instanceof LoopStats s) {
@@ -111,7 +111,7 @@ public final class WireCodec implements MessageCodec<Object, Object> {
           .put("parent", c.parentId());
     } else if (o instanceof LoopCommand.ChildDone c) {
       kind = "ChildDone";
-      v.put("parent", c.parentId()).put("child", TaskJson.task(c.child(), nodeOf(c.child().id())));
+      v.put("parent", c.parentId()).put("child", TaskJson.task(c.child()));
     } else if (o instanceof LoopCommand.CancelChild c) {
       kind = "CancelChild";
       v.put("id", c.id()).put("why", c.why());
@@ -163,10 +163,6 @@ public final class WireCodec implements MessageCodec<Object, Object> {
       case "Stats?" -> new LoopCommand.Stats();
       default -> throw new IllegalArgumentException("unknown message kind " + json.getString("k"));
     };
-  }
-
-  private static String nodeOf(String taskId) {
-    return taskId.substring(0, Math.max(0, taskId.indexOf('-')));
   }
 
   private static List<Long> toList(long[] a) {

@@ -194,7 +194,7 @@ public final class HttpApi {
       JsonArray items = new JsonArray();
       long[] next = after.clone();
       for (Task task : page) {
-        items.add(TaskJson.task(task, node.nodeId()));
+        items.add(TaskJson.task(task));
         next[task.loop()] = Math.max(next[task.loop()], TaskEngine.seqOf(task));
       }
       boolean more = merged.size() > limit; // each loop gave up to limit + 1, so this sees a next page
@@ -342,7 +342,7 @@ public final class HttpApi {
   }
 
   private void sendTask(RoutingContext ctx, int status, Task task) {
-    sendJson(ctx, status, TaskJson.task(task, node.nodeId()));
+    sendJson(ctx, status, TaskJson.task(task));
   }
 
   private void sendJson(RoutingContext ctx, int status, JsonObject json) {

@@ -146,7 +146,7 @@ final class Streams {
         }
         last[c.loop()] = c.seq();
         if (filter.matches(c.task())) {
-          send(TaskCursor.encode(last), "task", TaskJson.task(c.task(), node.nodeId()));
+          send(TaskCursor.encode(last), "task", TaskJson.task(c.task()));
         }
       }
     };
@@ -204,7 +204,7 @@ final class Streams {
           return;
         }
         sent[0] = t.version();
-        send(Integer.toString(t.version()), "task", TaskJson.task(t, node.nodeId()));
+        send(Integer.toString(t.version()), "task", TaskJson.task(t));
         if (t.isFinished()) {
           end();
         }

@@ -1,6 +1,7 @@
 package io.taskloop.http;
 
 import io.taskloop.loop.EventView;
+import io.taskloop.loop.Owner;
 import io.taskloop.task.Attempt;
 import io.taskloop.task.Common;
 import io.taskloop.task.EventBusSpec;
@@ -28,7 +29,7 @@ public final class TaskJson {
   private TaskJson() {
   }
 
-  public static JsonObject task(Task t, String nodeId) {
+  public static JsonObject task(Task t) {
     JsonObject json = new JsonObject()
         .put("id", t.id())
         .put("type", t.type().wire())
@@ -63,7 +64,7 @@ public final class TaskJson {
         .put("started_at", time(t.startedAt()))
         .put("finished_at", time(t.finishedAt()))
         .put("deadline", time(t.deadline()))
-        .put("loop", new JsonObject().put("node", nodeId).put("index", t.loop()))
+        .put("loop", new JsonObject().put("node", t.owner().node()).put("index", t.loop()))
         .put("parent", t.parent())
         .put("children", new JsonArray(t.children()))
         .put("labels", new JsonObject(new java.util.LinkedHashMap<>(common.labels())))
@@ -100,7 +101,8 @@ public final class TaskJson {
     }
     List<String> children = new ArrayList<>();
     json.getJsonArray("children").forEach(c -> children.add((String) c));
-    return new Task(json.getString("id"), json.getJsonObject("loop").getInteger("index"), spec, state,
+    JsonObject loop = json.getJsonObject("loop");
+    return new Task(json.getString("id"), new Owner(loop.getString("node"), loop.getInteger("index")), spec, state,
         state == TaskState.SUCCEEDED ? json.getValue("result") : null, error,
         millis(json.getString("created_at")), millis(json.getString("started_at")), millis(json.getString("finished_at")),
         millis(json.getString("deadline")), json.getString("parent"), List.copyOf(children),

@@ -5,6 +5,9 @@ import io.taskloop.problem.Problem;
 import io.taskloop.task.OutboundGuard;
 import io.taskloop.task.SpecDecoder;
 import java.time.Clock;
+import com.hazelcast.core.HazelcastInstance;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -20,8 +23,16 @@ public final class NodeContext {
   private final SpecDecoder decoder;
   private final AtomicLong held = new AtomicLong();
   private final AtomicInteger streams = new AtomicInteger();
+  /** Nodes that left the cluster: their tasks are found through the replicated records. */
+  private final Set<String> departed = ConcurrentHashMap.newKeySet();
+  private final HazelcastInstance hazelcast;
 
   public NodeContext(String nodeId, Config config, Clock clock) {
+    this(nodeId, config, clock, null);
+  }
+
+  public NodeContext(String nodeId, Config config, Clock clock, HazelcastInstance hazelcast) {
+    this.hazelcast = hazelcast;
     this.nodeId = nodeId;
     this.config = config;
     this.clock = clock;
@@ -64,6 +75,19 @@ public final class NodeContext {
 
   public long held() {
     return held.get();
+  }
+
+  /** The cluster's Hazelcast member, or null on a node that runs alone. */
+  public HazelcastInstance hazelcast() {
+    return hazelcast;
+  }
+
+  public void departed(String node) {
+    departed.add(node);
+  }
+
+  public boolean hasDeparted(String node) {
+    return departed.contains(node);
   }
 
   /** Live streams open on this node; loops publish changes only while there is one. */

@@ -205,7 +205,7 @@ public final class TaskEngine {
       childIds = List.of(ids);
     }
     long now = clock.millis();
-    Task task = Task.create(id, index, spec, parent, childIds, now).start(now);
+    Task task = Task.create(id, self, spec, parent, childIds, now).start(now);
     tasks.put(id, task);
     changed(task);
     created++;
@@ -362,7 +362,7 @@ public final class TaskEngine {
     vertx.eventBus().publish(Addresses.taskDone(task.id()), notice, doneOptions);
     OnDone hook = task.spec().common().onDone();
     if (hook != null) {
-      outbound.done(hook, TaskJson.task(task, node.nodeId()));
+      outbound.done(hook, TaskJson.task(task));
     }
   }
 
@@ -513,7 +513,7 @@ public final class TaskEngine {
   /** A child the parent named is gone (deleted or evicted before it could be watched). */
   private Task vanished(String childId) {
     long now = clock.millis();
-    return Task.create(childId, -1, new ExternalSpec(Common.NONE), null, List.of(), now).start(now)
+    return Task.create(childId, new Owner("", -1), new ExternalSpec(Common.NONE), null, List.of(), now).start(now)
         .fail(new TaskError("LookupError", "task " + childId + " no longer exists", null), now);
   }
 

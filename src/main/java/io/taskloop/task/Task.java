@@ -1,5 +1,6 @@
 package io.taskloop.task;
 
+import io.taskloop.loop.Owner;
 import java.util.List;
 
 /**
@@ -9,7 +10,7 @@ import java.util.List;
  *
  * @param id          {@code <node>-<loop>-<seq>}; the owner is read from the id, so any loop reaches
  *                    it in one hop
- * @param loop        the owning loop's index on its node
+ * @param owner       the owning node and loop (a task adopted after its node died keeps its id)
  * @param children    ids of a composite's children, in input order; empty for leaf types
  * @param errorSlots  for a {@code gather} with {@code return_exceptions}: which result slots hold
  *                    errors, so a client can tell an error from a result of the same shape
@@ -17,7 +18,7 @@ import java.util.List;
  */
 public record Task(
     String id,
-    int loop,
+    Owner owner,
     TaskSpec spec,
     TaskState state,
     Object result,
@@ -32,10 +33,20 @@ public record Task(
     List<Attempt> attempts,
     int version) {
 
-  public static Task create(String id, int loop, TaskSpec spec, String parent, List<String> children, long now) {
+  public static Task create(String id, Owner owner, TaskSpec spec, String parent, List<String> children, long now) {
     long deadline = spec.common().hasTimeout() ? now + spec.common().timeoutMs() : 0;
     List<Attempt> attempts = spec.type().isOutbound() ? List.of() : null;
-    return new Task(id, loop, spec, TaskState.PENDING, null, null, now, 0, 0, deadline, parent, children, null, attempts, 1);
+    return new Task(id, owner, spec, TaskState.PENDING, null, null, now, 0, 0, deadline, parent, children, null, attempts, 1);
+  }
+
+  public int loop() {
+    return owner.loop();
+  }
+
+  /** The same task, now owned elsewhere: what adoption and hand-over make. */
+  public Task ownedBy(Owner next) {
+    return new Task(id, next, spec, state, result, error, createdAt, startedAt, finishedAt, deadline, parent, children,
+        errorSlots, attempts, version + 1);
   }
 
   public TaskType type() {
@@ -108,7 +119,7 @@ public record Task(
     if (state.isFinished()) {
       throw new IllegalStateException("task " + id + " is finished; its attempts are final");
     }
-    return new Task(id, loop, spec, state, result, error, createdAt, startedAt, finishedAt, deadline, parent, children,
+    return new Task(id, owner, spec, state, result, error, createdAt, startedAt, finishedAt, deadline, parent, children,
         errorSlots, List.copyOf(next), version + 1);
   }
 
@@ -118,7 +129,7 @@ public record Task(
     }
     long started = next == TaskState.RUNNING ? now : startedAt;
     long finished = next.isFinished() ? now : 0;
-    return new Task(id, loop, spec, next, value, err, createdAt, started, finished, deadline, parent, children,
+    return new Task(id, owner, spec, next, value, err, createdAt, started, finished, deadline, parent, children,
         slots, attempts, version + 1);
   }
 }
