@@ -7,7 +7,9 @@ import io.vertx.core.VertxOptions;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.time.Clock;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -15,6 +17,9 @@ import org.slf4j.LoggerFactory;
 public final class Main {
 
   private static final Logger LOG = LoggerFactory.getLogger(Main.class);
+
+  /** How long SIGTERM waits for the other nodes to adopt this node's tasks. */
+  private static final long HANDOVER_BOUND_MS = 20_000;
 
   private Main() {
   }
@@ -30,13 +35,15 @@ public final class Main {
     }
     VertxOptions options = new VertxOptions().setEventLoopPoolSize(config.loops());
     Vertx vertx;
+    HazelcastClusterManager manager = null;
     Node node;
     try {
       if (config.clustered()) {
         LOG.info("joining cluster '{}' ({} mode) on {}:{}", config.clusterName(), config.clusterMode(),
             config.clusterHost(), config.clusterPort());
+        manager = ClusterSetup.manager(config);
         vertx = Vertx.builder().with(ClusterSetup.withEventBus(options, config))
-            .withClusterManager(ClusterSetup.manager(config)).buildClustered().await();
+            .withClusterManager(manager).buildClustered().await();
       } else {
         vertx = Vertx.builder().with(options).build();
       }
@@ -46,7 +53,7 @@ public final class Main {
       return;
     }
     try {
-      node = Node.start(vertx, config, Clock.systemUTC()).await();
+      node = Node.start(vertx, config, Clock.systemUTC(), manager == null ? null : manager.getHazelcastInstance()).await();
     } catch (Exception e) {
       LOG.error("taskloop failed to start: {}", e.getMessage());
       vertx.close();
@@ -57,7 +64,16 @@ public final class Main {
         config.loops());
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       LOG.info("taskloop node {} stopping", node.id());
-      vertx.close().await();
+      try {
+        node.leave(HANDOVER_BOUND_MS).await(HANDOVER_BOUND_MS + 5_000, TimeUnit.MILLISECONDS);
+      } catch (Exception e) {
+        LOG.warn("hand-over did not complete: {}", e.getMessage());
+      }
+      try {
+        vertx.close().await(10, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        LOG.warn("Vert.x did not close in time: {}", e.getMessage());
+      }
     }, "taskloop-shutdown"));
   }
 

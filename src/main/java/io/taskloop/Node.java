@@ -9,7 +9,16 @@ import io.taskloop.loop.LoopCommand;
 import io.taskloop.loop.LoopVerticle;
 import io.taskloop.loop.NodeContext;
 import io.vertx.core.DeploymentOptions;
+import com.hazelcast.core.HazelcastJsonValue;
+import com.hazelcast.map.IMap;
+import com.hazelcast.query.Predicates;
+import io.taskloop.cluster.ClusterSetup;
+import io.taskloop.cluster.NodeReport;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.json.JsonObject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -24,6 +33,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 /** A running taskloop node: its loops deployed on one Vert.x instance. */
 public final class Node {
 
+  private static final Logger LOG = LoggerFactory.getLogger(Node.class);
   private static final String ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789";
 
   private final Vertx vertx;
@@ -101,6 +111,56 @@ public final class Node {
           .map(m -> m.body()));
     }
     return Future.all(ticks).mapEmpty();
+  }
+
+  /**
+   * Leaves gracefully: the node leaves the members list, every loop stops and writes its
+   * records, the others are told to adopt them (re-running in-flight attempts, no OwnerLost),
+   * and this completes once no record names this node as owner any more, or after a bound.
+   */
+  public Future<Void> leave(long boundMs) {
+    if (context.hazelcast() == null) {
+      return Future.succeededFuture();
+    }
+    long started = System.nanoTime();
+    IMap<String, HazelcastJsonValue> records = context.hazelcast().getMap(ClusterSetup.TASKS_MAP);
+    DeliveryOptions local = new DeliveryOptions().setCodecName(WireCodec.NAME).setLocalOnly(true).setSendTimeout(10_000);
+    return vertx.sharedData().<String, JsonObject>getAsyncMap(NodeReport.NODES_MAP)
+        .compose(map -> map.remove(context.nodeId()))
+        .compose(v -> {
+          List<Future<Object>> frozen = new ArrayList<>();
+          for (int i = 0; i < context.loops(); i++) {
+            frozen.add(vertx.eventBus().request(Addresses.loop(context.nodeId(), i), new LoopCommand.Freeze(), local)
+                .map(m -> m.body()));
+          }
+          return Future.all(frozen);
+        })
+        .compose(all -> {
+          int handed = 0;
+          for (Object n : all.list()) {
+            handed += (Integer) n;
+          }
+          LOG.info("node {} hands {} unfinished tasks over", context.nodeId(), handed);
+          vertx.eventBus().publish(Addresses.NODE_LEAVING, new JsonObject().put("node", context.nodeId()));
+          return untilAdopted(records, System.currentTimeMillis() + boundMs);
+        })
+        .onComplete(ar -> LOG.info("node {} handed over in {} ms{}", context.nodeId(),
+            (System.nanoTime() - started) / 1_000_000, ar.failed() ? " (" + ar.cause().getMessage() + ")" : ""));
+  }
+
+  private Future<Void> untilAdopted(IMap<String, HazelcastJsonValue> records, long deadline) {
+    return vertx.executeBlocking(() -> records.keySet(Predicates.equal("owner", context.nodeId())).size())
+        .compose(left -> {
+          if (left == 0) {
+            return Future.succeededFuture();
+          }
+          if (System.currentTimeMillis() > deadline) {
+            return Future.failedFuture(left + " records were not adopted in time");
+          }
+          Promise<Void> again = Promise.promise();
+          vertx.setTimer(100, t -> untilAdopted(records, deadline).onComplete(again));
+          return again.future();
+        });
   }
 
   public Future<Void> stop() {

@@ -81,23 +81,23 @@ public final class EventBusApi {
   private Future<Answer> get(JsonObject body, MultiMap headers) {
     String id = id(body);
     long waitMs = waitField(body);
-    return link.read(node.requireOwner(id), id, waitMs).map(t -> Answer.of(task(t)));
+    return link.read(id, waitMs).map(t -> Answer.of(task(t)));
   }
 
   private Future<Answer> cancel(JsonObject body, MultiMap headers) {
     String id = id(body);
-    return link.ask(node.requireOwner(id), new LoopCommand.Cancel(id)).map(t -> Answer.of(task(t)));
+    return link.askTask(id, new LoopCommand.Cancel(id)).map(t -> Answer.of(task(t)));
   }
 
   private Future<Answer> complete(JsonObject body, MultiMap headers) {
     String id = id(body);
-    return link.ask(node.requireOwner(id), new LoopCommand.Complete(id, body.getValue("result"))).map(t -> Answer.of(task(t)));
+    return link.askTask(id, new LoopCommand.Complete(id, body.getValue("result"))).map(t -> Answer.of(task(t)));
   }
 
   private Future<Answer> fail(JsonObject body, MultiMap headers) {
     String id = id(body);
     TaskError error = TaskError.fromRequest(body);
-    return link.ask(node.requireOwner(id), new LoopCommand.Fail(id, error)).map(t -> Answer.of(task(t)));
+    return link.askTask(id, new LoopCommand.Fail(id, error)).map(t -> Answer.of(task(t)));
   }
 
   private Future<Answer> setEvent(JsonObject body, MultiMap headers) {

@@ -27,8 +27,11 @@ public final class ClusterSetup {
     hz.setClusterName(config.clusterName());
     hz.setProperty("hazelcast.phone.home.enabled", "false");
     hz.setProperty("hazelcast.logging.type", "slf4j");
-    hz.setProperty("hazelcast.wait.seconds.before.join", "0");
     hz.setProperty("hazelcast.shutdownhook.enabled", "false"); // taskloop leaves on its own terms
+    // A member that stops answering is declared dead after 5 s (Hazelcast's default is 60),
+    // so its tasks are adopted within seconds.
+    hz.setProperty("hazelcast.heartbeat.interval.seconds", "1");
+    hz.setProperty("hazelcast.max.no.heartbeat.seconds", "5");
     hz.setProperty("hazelcast.merge.first.run.delay.seconds", "5");
     hz.setProperty("hazelcast.merge.next.run.delay.seconds", "5");
 

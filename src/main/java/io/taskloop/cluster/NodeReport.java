@@ -97,7 +97,9 @@ public final class NodeReport {
     }
     Future<Void> consumer = vertx.eventBus().<JsonObject>consumer(Addresses.nodeReport(node.nodeId()),
         msg -> self().onSuccess(msg::reply).onFailure(err -> msg.fail(500, err.getMessage()))).completion();
-    Future<Void> listed = nodes().compose(map -> map.put(node.nodeId(), new JsonObject().put("loops", node.loops())));
+    JsonObject info = new JsonObject().put("loops", node.loops())
+        .put("member", node.hazelcast() == null ? null : node.hazelcast().getCluster().getLocalMember().getUuid().toString());
+    Future<Void> listed = nodes().compose(map -> map.put(node.nodeId(), info));
     return Future.join(consumer, listed).mapEmpty();
   }
 

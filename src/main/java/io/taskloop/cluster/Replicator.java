@@ -61,13 +61,19 @@ public final class Replicator {
 
   /** Writes what changed since the last flush; the batch goes out without waiting for it. */
   public void flush() {
+    flushed();
+  }
+
+  /** Writes what changed since the last flush; completes once the cluster holds it. */
+  public java.util.concurrent.CompletionStage<Void> flushed() {
+    java.util.concurrent.CompletionStage<Void> written = java.util.concurrent.CompletableFuture.completedFuture(null);
     if (!dirty.isEmpty()) {
       Map<String, HazelcastJsonValue> batch = new HashMap<>(dirty.size() * 2);
       for (Task task : dirty.values()) {
         batch.put(task.id(), record(task, nodeId, loop));
       }
       dirty = new LinkedHashMap<>();
-      map.setAllAsync(batch).whenComplete((v, err) -> {
+      written = map.setAllAsync(batch).whenComplete((v, err) -> {
         if (err != null) {
           LOG.warn("loop {} could not replicate {} task records: {}", loop, batch.size(), err.getMessage());
         }
@@ -79,6 +85,7 @@ public final class Replicator {
       }
       removed = new LinkedHashSet<>();
     }
+    return written;
   }
 
   /** A task's record: its JSON as the API shows it, plus who owns it now. */

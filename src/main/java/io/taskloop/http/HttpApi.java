@@ -147,30 +147,29 @@ public final class HttpApi {
   private void getTask(RoutingContext ctx) {
     String id = ctx.pathParam("id");
     long waitMs = WaitParam.millis(ctx.request(), maxWaitMs, 0);
-    Owner owner = node.requireOwner(id);
-    link.read(owner, id, waitMs).onSuccess(task -> sendTask(ctx, 200, task)).onFailure(ctx::fail);
+    link.read(id, waitMs).onSuccess(task -> sendTask(ctx, 200, task)).onFailure(ctx::fail);
   }
 
   private void cancelTask(RoutingContext ctx) {
     String id = ctx.pathParam("id");
-    reply(ctx, link.ask(node.requireOwner(id), new LoopCommand.Cancel(id)));
+    reply(ctx, link.askTask(id, new LoopCommand.Cancel(id)));
   }
 
   private void completeTask(RoutingContext ctx) {
     String id = ctx.pathParam("id");
     JsonObject body = optionalBody(ctx);
-    reply(ctx, link.ask(node.requireOwner(id), new LoopCommand.Complete(id, body.getValue("result"))));
+    reply(ctx, link.askTask(id, new LoopCommand.Complete(id, body.getValue("result"))));
   }
 
   private void failTask(RoutingContext ctx) {
     String id = ctx.pathParam("id");
     TaskError error = TaskError.fromRequest(body(ctx));
-    reply(ctx, link.ask(node.requireOwner(id), new LoopCommand.Fail(id, error)));
+    reply(ctx, link.askTask(id, new LoopCommand.Fail(id, error)));
   }
 
   private void deleteTask(RoutingContext ctx) {
     String id = ctx.pathParam("id");
-    link.ask(node.requireOwner(id), new LoopCommand.Delete(id))
+    link.askTask(id, new LoopCommand.Delete(id))
         .onSuccess(task -> ctx.response().setStatusCode(204).end())
         .onFailure(ctx::fail);
   }

@@ -4,6 +4,7 @@ import io.taskloop.task.Task;
 import io.taskloop.task.TaskError;
 import io.taskloop.task.TaskSpec;
 import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
 import java.util.List;
 
 /**
@@ -95,6 +96,28 @@ public interface LoopCommand<R> {
   record ChangesSince(long afterSeq) implements LoopCommand<ChangeLog.Since> {
     public Future<ChangeLog.Since> run(TaskEngine e) {
       return Future.succeededFuture(e.changesSince(afterSeq));
+    }
+  }
+
+  /** Take over a task from its replicated record (a departed or leaving node's). */
+  record Adopt(JsonObject record, boolean handedOver) implements LoopCommand<Task> {
+    public Future<Task> run(TaskEngine e) {
+      return Future.succeededFuture(e.adopt(record, handedOver));
+    }
+  }
+
+  /** Stop and write every record: this node is handing its tasks over. Answers how many. */
+  record Freeze() implements LoopCommand<Integer> {
+    public Future<Integer> run(TaskEngine e) {
+      return e.freeze();
+    }
+  }
+
+  /** Told to every loop of a node when another node left the cluster. */
+  record NodeDeparted(String node) implements LoopCommand<Void> {
+    public Future<Void> run(TaskEngine e) {
+      e.onNodeDeparted(node);
+      return Future.succeededFuture();
     }
   }
 

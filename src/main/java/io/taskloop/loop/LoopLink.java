@@ -5,6 +5,11 @@ import io.taskloop.bus.WireCodec;
 import io.taskloop.problem.Problem;
 import io.taskloop.task.Task;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.ReplyException;
@@ -27,12 +32,15 @@ public final class LoopLink {
   private final int self;
   private final DeliveryOptions tellOptions;
   private TaskEngine engine;
+  private final Map<String, Set<Promise<?>>> pending = new HashMap<>();
+  private final Directory directory;
 
   LoopLink(Vertx vertx, NodeContext node, int self) {
     this.vertx = vertx;
     this.node = node;
     this.self = self;
     this.tellOptions = options(ANSWER_TIMEOUT_MS);
+    this.directory = new Directory(vertx, node);
   }
 
   void bind(TaskEngine engine) {
@@ -68,9 +76,71 @@ public final class LoopLink {
     if (owner.loop() == self && node.isHere(owner)) {
       return runHere(command);
     }
-    return vertx.eventBus()
+    Future<R> answer = vertx.eventBus()
         .<Object>request(Addresses.loop(owner.node(), owner.loop()), command, options(timeoutMs))
         .transform(ar -> ar.succeeded() ? unwrap(ar.result().body()) : Future.failedFuture(translate(owner, ar.cause())));
+    if (node.isHere(owner)) {
+      return answer;
+    }
+    // An answer from another node is also failed at once if that node leaves the cluster.
+    Promise<R> promise = Promise.promise();
+    Set<Promise<?>> waiting = pending.computeIfAbsent(owner.node(), k -> new HashSet<>());
+    waiting.add(promise);
+    answer.onComplete(ar -> {
+      waiting.remove(promise);
+      if (ar.succeeded()) {
+        promise.tryComplete(ar.result());
+      } else {
+        promise.tryFail(ar.cause());
+      }
+    });
+    return promise.future();
+  }
+
+  /**
+   * Asks the owner of a task. When the node in its id has left the cluster (or does not
+   * answer as a member), the replicated record says which node adopted it.
+   */
+  public <R> Future<R> askTask(String taskId, LoopCommand<R> command, long timeoutMs) {
+    Owner owner = node.requireOwner(taskId);
+    if (node.config().clustered() && node.hasDeparted(owner.node())) {
+      return directory.resolve(taskId).compose(adopter -> ask(adopter, command, timeoutMs));
+    }
+    Future<R> asked = ask(owner, command, timeoutMs);
+    if (!node.config().clustered() || node.isHere(owner)) {
+      return asked;
+    }
+    return asked.recover(err -> err instanceof Problem p && p.status() == 404 && p.getMessage().contains("not in the cluster")
+        ? directory.resolve(taskId).compose(adopter -> ask(adopter, command, timeoutMs))
+        : Future.failedFuture(err));
+  }
+
+  public <R> Future<R> askTask(String taskId, LoopCommand<R> command) {
+    return askTask(taskId, command, ANSWER_TIMEOUT_MS);
+  }
+
+  /** Tells the owner of a task, wherever it now lives. */
+  public void tellTask(String taskId, LoopCommand<?> command) {
+    Owner owner = node.ownerOf(taskId);
+    if (owner == null) {
+      return;
+    }
+    if (node.config().clustered() && node.hasDeparted(owner.node())) {
+      directory.resolve(taskId).onSuccess(adopter -> tell(adopter, command));
+    } else {
+      tell(owner, command);
+    }
+  }
+
+  /** Fails every answer still awaited from a node that left: its tasks are being adopted. */
+  void nodeDeparted(String departedNode) {
+    Set<Promise<?>> waiting = pending.remove(departedNode);
+    if (waiting != null) {
+      for (Promise<?> promise : waiting) {
+        promise.tryFail(Problem.unavailable("node " + departedNode + " left the cluster while answering; "
+            + "its tasks are adopted by the others: retry"));
+      }
+    }
   }
 
   /** The task once it finishes or after {@code waitMs}, asked of its owner; at once if it is done. */
@@ -78,14 +148,14 @@ public final class LoopLink {
     if (waitMs <= 0 || task.isFinished()) {
       return Future.succeededFuture(task);
     }
-    return ask(node.requireOwner(task.id()), new LoopCommand.Await(task.id(), waitMs), waitMs + WAIT_SLACK_MS);
+    return ask(task.owner(), new LoopCommand.Await(task.id(), waitMs), waitMs + WAIT_SLACK_MS);
   }
 
   /** Long-polls a task by id on its owner (a plain read when {@code waitMs} is 0). */
-  public Future<Task> read(Owner owner, String id, long waitMs) {
+  public Future<Task> read(String id, long waitMs) {
     return waitMs > 0
-        ? ask(owner, new LoopCommand.Await(id, waitMs), waitMs + WAIT_SLACK_MS)
-        : ask(owner, new LoopCommand.Get(id));
+        ? askTask(id, new LoopCommand.Await(id, waitMs), waitMs + WAIT_SLACK_MS)
+        : askTask(id, new LoopCommand.Get(id));
   }
 
   /** Sends to a loop of this node without waiting for an answer: notifications between loops. */

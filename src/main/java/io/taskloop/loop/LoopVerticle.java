@@ -2,7 +2,10 @@ package io.taskloop.loop;
 
 import io.taskloop.bus.Addresses;
 import io.taskloop.bus.EventBusApi;
+import io.taskloop.cluster.Adoption;
+import io.taskloop.cluster.ClusterSetup;
 import io.taskloop.cluster.EventSync;
+import io.taskloop.cluster.Replicator;
 import io.taskloop.cluster.NodeReport;
 import io.taskloop.http.HttpApi;
 import io.vertx.core.Future;
@@ -47,8 +50,13 @@ public final class LoopVerticle extends VerticleBase {
     engine = new TaskEngine(vertx, node, link);
     engine.startSweeping();
     report = new NodeReport(vertx, node, link);
-    // Loop 0 also answers for the node in GET /v1/cluster.
-    Future<Void> reporting = index == 0 ? report.serve() : Future.succeededFuture();
+    if (node.hazelcast() != null) {
+      engine.replicateWith(new Replicator(vertx, node.nodeId(), index, node.hazelcast().getMap(ClusterSetup.TASKS_MAP)));
+    }
+    // Loop 0 also answers for the node in GET /v1/cluster and adopts the tasks of departed nodes.
+    Future<Void> reporting = index == 0
+        ? Future.join(report.serve(), new Adoption(vertx, node, link).start()).mapEmpty()
+        : Future.succeededFuture();
     Future<Void> events = new EventSync(vertx, node, index, engine.events()).start();
     return Future.join(registerConsumer(), startHttp(), EventBusApi.register(vertx, node, link), reporting, events);
   }

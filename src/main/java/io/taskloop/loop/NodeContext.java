@@ -69,6 +69,11 @@ public final class NodeContext {
     return true;
   }
 
+  /** Claims room even past the cap: adopted tasks were accepted already and must not be lost. */
+  public void forceReserve(int n) {
+    held.addAndGet(n);
+  }
+
   public void release(int n) {
     held.addAndGet(-n);
   }

@@ -2,8 +2,10 @@ package io.taskloop.loop;
 
 import io.taskloop.bus.Addresses;
 import io.taskloop.bus.TaskCodec;
+import io.taskloop.cluster.Replicator;
 import io.taskloop.http.TaskJson;
 import io.taskloop.problem.Problem;
+import io.taskloop.task.Attempt;
 import io.taskloop.task.ChildRef;
 import io.taskloop.task.Common;
 import io.taskloop.task.EventBusSpec;
@@ -26,6 +28,7 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayDeque;
@@ -47,6 +50,8 @@ public final class TaskEngine {
 
   private static final Logger LOG = LoggerFactory.getLogger(TaskEngine.class);
   private static final long SWEEP_EVERY_MS = 1_000;
+  private static final int WATCH_TRIES = 50;
+  private static final long WATCH_RETRY_MS = 200;
 
   private final Vertx vertx;
   private final NodeContext node;
@@ -74,6 +79,9 @@ public final class TaskEngine {
   private final Map<String, Runnable> inFlight = new HashMap<>();
   private final DeliveryOptions doneOptions = new DeliveryOptions().setCodecName(TaskCodec.NAME);
 
+  private Replicator replicator;
+  /** Set when this node hands its tasks over on leaving: nothing here changes any more. */
+  private boolean frozen;
   private long seq;
   private long created;
   private long finished;
@@ -102,11 +110,20 @@ public final class TaskEngine {
     link.bind(this);
   }
 
+  /** In a cluster: every change of this loop's tasks is replicated. */
+  void replicateWith(Replicator replicator) {
+    this.replicator = replicator;
+    replicator.start();
+  }
+
   void startSweeping() {
     sweepTimer = vertx.setPeriodic(SWEEP_EVERY_MS, id -> sweep());
   }
 
   void stop() {
+    if (replicator != null) {
+      replicator.stop();
+    }
     outbound.close();
     vertx.cancelTimer(sweepTimer);
     if (timerId >= 0) {
@@ -121,6 +138,9 @@ public final class TaskEngine {
   // ---------------------------------------------------------------- create
 
   public Future<LoopCommand.Created> create(TaskSpec spec, String key) {
+    if (frozen) {
+      return Future.failedFuture(Problem.unavailable("this node is leaving the cluster; send new tasks to another node"));
+    }
     if (key != null) {
       Idempotent seen = byKey.get(key);
       Task original = seen == null ? null : tasks.get(seen.taskId());
@@ -180,10 +200,9 @@ public final class TaskEngine {
   private Future<Void> checkRefs(List<Ref> refs) {
     List<Future<Task>> lookups = new ArrayList<>(refs.size());
     for (Ref ref : refs) {
-      Owner owner = node.ownerOf(ref.id());
-      Future<Task> found = owner == null
+      Future<Task> found = node.ownerOf(ref.id()) == null
           ? Future.failedFuture(Problem.notFound("Task", ref.id()))
-          : link.ask(owner, new LoopCommand.Get(ref.id()));
+          : link.askTask(ref.id(), new LoopCommand.Get(ref.id()));
       lookups.add(found.recover(err -> Future.failedFuture(err instanceof Problem p && p.status() == 404
           ? Problem.invalid(ref.pointer(), "no task with id '" + ref.id() + "'")
           : err)));
@@ -226,6 +245,9 @@ public final class TaskEngine {
   // ---------------------------------------------------------------- reads
 
   public Task get(String id) {
+    if (frozen) {
+      throw Problem.unavailable("this node is leaving the cluster and has handed task " + id + " over; retry");
+    }
     Task task = tasks.get(id);
     if (task == null) {
       throw Problem.notFound("Task", "no task with id '" + id + "'");
@@ -371,6 +393,9 @@ public final class TaskEngine {
    * open (a plain counter check otherwise: streams cost nothing when nobody watches).
    */
   private void changed(Task task) {
+    if (replicator != null) {
+      replicator.changed(task);
+    }
     ChangeLog.Change change = changes.append(task);
     if (node.streamsOpen() > 0) {
       vertx.eventBus().publish(streamAddress, change, streamOptions);
@@ -379,6 +404,108 @@ public final class TaskEngine {
 
   ChangeLog.Since changesSince(long after) {
     return changes.since(after);
+  }
+
+  // ---------------------------------------------------------------- adoption
+
+  /**
+   * Takes over a task whose node left, from its replicated record: absolute deadlines and
+   * sleeps are re-armed, waiting tasks wait again, composites watch their children again, and
+   * an outbound attempt that was in flight is retried if its policy allows, else the task
+   * fails with OwnerLost. {@code handedOver} (a graceful leave) re-runs that attempt instead.
+   */
+  public Task adopt(JsonObject record, boolean handedOver) {
+    Task existing = tasks.get(record.getString("id"));
+    if (existing != null) {
+      return existing;
+    }
+    Task task = TaskJson.fromJson(record, node.decoder()).ownedBy(self);
+    node.forceReserve(1);
+    tasks.put(task.id(), task);
+    changed(task);
+    if (task.isFinished()) {
+      finishedOrder.addLast(task);
+      return task;
+    }
+    created++;
+    unfinished++;
+    long now = clock.millis();
+    if (task.deadline() != 0) {
+      schedule(task.deadline(), task);
+    }
+    switch (task.type()) {
+      case SLEEP -> schedule(task.startedAt() + ((SleepSpec) task.spec()).delayMs(), task);
+      case EVENT -> watchEvent(task, ((EventSpec) task.spec()).event());
+      case GATHER, WAIT, WAIT_FOR, SHIELD -> watchChildren(task);
+      case HTTP, EVENTBUS -> resumeOutbound(task, handedOver, now);
+      case EXTERNAL -> { }
+    }
+    return tasks.get(task.id());
+  }
+
+  private void resumeOutbound(Task task, boolean handedOver, long now) {
+    int last = task.attempt();
+    boolean inFlight = last > 0 && task.attempts().get(task.attempts().size() - 1).finishedAt() == 0;
+    if (!inFlight) {
+      attempt(task.id(), last + 1);
+      return;
+    }
+    if (handedOver) {
+      // The leaving node stopped the attempt on purpose: run it again under the same number.
+      List<Attempt> kept = task.attempts().subList(0, task.attempts().size() - 1);
+      Task rewound = new Task(task.id(), task.owner(), task.spec(), task.state(), null, null, task.createdAt(),
+          task.startedAt(), 0, task.deadline(), task.parent(), task.children(), null, List.copyOf(kept), task.version() + 1);
+      tasks.put(task.id(), rewound);
+      attempt(task.id(), last);
+      return;
+    }
+    TaskError lost = new TaskError("OwnerLost", "the node running attempt " + last + " left the cluster", null);
+    Task failed = task.endAttempt(now, lost);
+    RetryPolicy retry = retryOf(task.spec());
+    if (last < retry.maxAttempts()) {
+      tasks.put(task.id(), failed);
+      attempt(task.id(), last + 1);
+    } else {
+      end(failed.fail(lost, now));
+    }
+  }
+
+  /** A node left: answers awaited from it fail now, and children it owned are watched again. */
+  void onNodeDeparted(String departed) {
+    link.nodeDeparted(departed);
+    for (Map.Entry<String, Composite> e : composites.entrySet()) {
+      for (String child : e.getValue().unfinishedChildren()) {
+        Task known = tasks.get(child);
+        Owner owner = node.ownerOf(child);
+        if (known == null && owner != null && owner.node().equals(departed)) {
+          watchRemote(e.getKey(), child, WATCH_TRIES);
+        }
+      }
+    }
+  }
+
+  /**
+   * A graceful leave: stops this loop's work (timers, in-flight attempts, retries) and writes
+   * every record as it stands, so another node can take the tasks over with nothing lost and
+   * no attempt counted against its policy. The loop then answers 503 for its tasks.
+   */
+  Future<Integer> freeze() {
+    frozen = true;
+    if (timerId >= 0) {
+      vertx.cancelTimer(timerId);
+      timerId = -1;
+    }
+    armedFor = Long.MIN_VALUE; // nothing re-arms
+    for (Runnable abort : new ArrayList<>(inFlight.values())) {
+      abort.run();
+    }
+    inFlight.clear();
+    int handed = unfinished;
+    if (replicator == null) {
+      return Future.succeededFuture(handed);
+    }
+    replicator.stop();
+    return Future.fromCompletionStage(replicator.flushed(), vertx.getOrCreateContext()).map(v -> handed);
   }
 
   // ---------------------------------------------------------------- outbound work
@@ -397,7 +524,7 @@ public final class TaskEngine {
         : outbound.eventbus((EventBusSpec) started.spec());
     work.onComplete(ar -> {
       Task now = tasks.get(id);
-      if (now == null || now.isFinished() || now.attempt() != number) {
+      if (frozen || now == null || now.isFinished() || now.attempt() != number) {
         return; // cancelled or timed out meanwhile; the abort already ran
       }
       inFlight.remove(id);
@@ -446,15 +573,15 @@ public final class TaskEngine {
   }
 
   private void cancelChild(String childId, String why) {
-    Owner owner = node.ownerOf(childId);
-    if (owner != null) {
-      link.tell(owner, new LoopCommand.CancelChild(childId, why));
-    }
+    link.tellTask(childId, new LoopCommand.CancelChild(childId, why));
   }
 
   private void forget(Task task) {
     if (tasks.remove(task.id()) != null) {
       node.release(1);
+      if (replicator != null) {
+        replicator.removed(task.id());
+      }
       String key = keyOfTask.remove(task.id());
       if (key != null) {
         byKey.remove(key);
@@ -487,15 +614,31 @@ public final class TaskEngine {
           addWatcher(childId, done -> onChildDone(parentId, done));
         }
       } else {
-        link.ask(owner, new LoopCommand.Watch(childId, self, parent.id()))
-            .onSuccess(child -> {
-              if (child.isFinished()) {
-                onChildDone(parent.id(), child);
-              }
-            })
-            .onFailure(err -> onChildDone(parent.id(), vanished(childId)));
+        watchRemote(parent.id(), childId, WATCH_TRIES);
       }
     }
+  }
+
+  /**
+   * Asks a child's owner to tell this loop when the child finishes. A child whose node is
+   * being replaced (503 while its record is adopted) is asked again; one that no longer exists
+   * fails its slot with a LookupError.
+   */
+  private void watchRemote(String parentId, String childId, int triesLeft) {
+    link.askTask(childId, new LoopCommand.Watch(childId, self, parentId))
+        .onSuccess(child -> {
+          if (child.isFinished()) {
+            onChildDone(parentId, child);
+          }
+        })
+        .onFailure(err -> {
+          boolean retry = err instanceof Problem p && p.status() == 503 && triesLeft > 1;
+          if (retry) {
+            vertx.setTimer(WATCH_RETRY_MS, t -> watchRemote(parentId, childId, triesLeft - 1));
+          } else {
+            onChildDone(parentId, vanished(childId));
+          }
+        });
   }
 
   /** The owner's side of {@link LoopCommand.Watch}: remember to tell the parent's loop. */
@@ -633,6 +776,9 @@ public final class TaskEngine {
 
   /** Runs every timer that is due by the clock, then arms one Vert.x timer for the next. */
   private void runDue() {
+    if (frozen) {
+      return;
+    }
     Instant instant = clock.instant();
     long now = instant.toEpochMilli();
     long nowMicros = instant.getEpochSecond() * 1_000_000L + instant.getNano() / 1_000;

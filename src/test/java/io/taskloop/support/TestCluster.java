@@ -8,6 +8,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.util.ArrayList;
@@ -23,6 +24,7 @@ public final class TestCluster {
 
   public final List<Vertx> vertxes = new ArrayList<>();
   public final List<TestServer> nodes = new ArrayList<>();
+  public final List<HazelcastClusterManager> managers = new ArrayList<>();
   public final ManualClock clock = new ManualClock(TestServer.START);
   public final String name = "taskloop-test-" + UUID.randomUUID().toString().substring(0, 8);
 
@@ -31,7 +33,7 @@ public final class TestCluster {
     List<Integer> ports = freePorts(size);
     JsonArray members = new JsonArray();
     ports.forEach(p -> members.add("127.0.0.1:" + p));
-    List<Future<Vertx>> joining = new ArrayList<>();
+    List<HazelcastClusterManager> managers = new ArrayList<>();
     List<Config> configs = new ArrayList<>();
     for (int i = 0; i < size; i++) {
       JsonObject file = new JsonObject().put("http_port", 0).put("loops", 2).put("cluster_mode", "tcp")
@@ -40,13 +42,19 @@ public final class TestCluster {
       overrides.forEach(file::put);
       Config config = Config.from(file, Map.of());
       configs.add(config);
-      joining.add(Vertx.builder().with(ClusterSetup.withEventBus(new VertxOptions().setEventLoopPoolSize(4), config))
-          .withClusterManager(ClusterSetup.manager(config)).buildClustered());
+      HazelcastClusterManager manager = ClusterSetup.manager(config);
+      // Members start one after the other, each joining the first, so none waits before joining.
+      manager.getConfig().setProperty("hazelcast.wait.seconds.before.join", "0");
+      managers.add(manager);
     }
     for (int i = 0; i < size; i++) {
-      Vertx vertx = TestServer.bounded(joining.get(i), 60);
+      Vertx vertx = TestServer.bounded(Vertx.builder()
+          .with(ClusterSetup.withEventBus(new VertxOptions().setEventLoopPoolSize(4), configs.get(i)))
+          .withClusterManager(managers.get(i)).buildClustered(), 60);
       cluster.vertxes.add(vertx);
-      Node node = TestServer.bounded(Node.start(vertx, configs.get(i), cluster.clock));
+      Node node = TestServer.bounded(Node.start(vertx, configs.get(i), cluster.clock,
+          managers.get(i).getHazelcastInstance()));
+      cluster.managers.add(managers.get(i));
       cluster.nodes.add(TestServer.of(vertx, node, cluster.clock));
     }
     return cluster;
@@ -59,17 +67,33 @@ public final class TestCluster {
   /** Moves the shared clock and lets every loop of every node run what became due. */
   public void advance(long ms) {
     clock.advance(ms);
-    for (TestServer s : nodes) {
-      TestServer.bounded(s.node.tick());
+    for (int i = 0; i < nodes.size(); i++) {
+      if (!crashed.contains(i)) {
+        TestServer.bounded(nodes.get(i).node.tick());
+      }
     }
   }
 
+  /** Kills member {@code i} as a crash would: its Hazelcast member stops without a word. */
+  public void crash(int i) {
+    managers.get(i).getHazelcastInstance().getLifecycleService().terminate();
+    nodes.get(i).closeClients();
+    vertxes.get(i).close();
+    crashed.add(i);
+  }
+
+  private final java.util.Set<Integer> crashed = new java.util.HashSet<>();
+
   public void stop() {
-    for (TestServer s : nodes) {
-      s.closeClients();
+    for (int i = 0; i < nodes.size(); i++) {
+      if (!crashed.contains(i)) {
+        nodes.get(i).closeClients();
+      }
     }
-    for (Vertx v : vertxes) {
-      TestServer.bounded(v.close(), 60);
+    for (int i = 0; i < vertxes.size(); i++) {
+      if (!crashed.contains(i)) {
+        TestServer.bounded(vertxes.get(i).close(), 60);
+      }
     }
   }
 

@@ -231,6 +231,18 @@ public final class TestServer {
     throw new AssertionError("never happened: " + what);
   }
 
+  /** Asks again until {@code condition} holds or {@code seconds} pass: for cluster-level effects. */
+  public static void within(long seconds, String what, java.util.function.BooleanSupplier condition) {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+    while (System.nanoTime() < deadline) {
+      if (condition.getAsBoolean()) {
+        return;
+      }
+      java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
+    }
+    throw new AssertionError("not within " + seconds + " s: " + what);
+  }
+
   public static <T> T bounded(Future<T> f) {
     return bounded(f, BOUND_S);
   }

@@ -1,0 +1,185 @@
+package io.taskloop.cluster;
+
+import com.hazelcast.cluster.Member;
+import com.hazelcast.cluster.MembershipEvent;
+import com.hazelcast.cluster.MembershipListener;
+import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.core.HazelcastJsonValue;
+import com.hazelcast.map.IMap;
+import com.hazelcast.query.Predicates;
+import io.taskloop.bus.Addresses;
+import io.taskloop.loop.LoopCommand;
+import io.taskloop.loop.LoopLink;
+import io.taskloop.loop.NodeContext;
+import io.taskloop.task.Task;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.shareddata.AsyncMap;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * When a node dies or leaves, the survivors adopt its tasks. Each survivor reads the records
+ * the departed node owned and takes those that rendezvous hashing (of the task id over the
+ * surviving node ids) gives to it, so every task gets exactly one adopter without any talk
+ * between them. Runs on loop 0 of each node.
+ */
+public final class Adoption {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Adoption.class);
+  private static final long SAFE_BOUND_MS = 30_000;
+
+  private final Vertx vertx;
+  private final NodeContext node;
+  private final LoopLink link;
+  private final HazelcastInstance hz;
+  private Context context;
+
+  public Adoption(Vertx vertx, NodeContext node, LoopLink link) {
+    this.vertx = vertx;
+    this.node = node;
+    this.link = link;
+    this.hz = node.hazelcast();
+  }
+
+  public Future<Void> start() {
+    if (hz == null) {
+      return Future.succeededFuture();
+    }
+    context = vertx.getOrCreateContext();
+    hz.getCluster().addMembershipListener(new MembershipListener() {
+      @Override
+      public void memberAdded(MembershipEvent event) {
+      }
+
+      @Override
+      public void memberRemoved(MembershipEvent event) {
+        String member = event.getMember().getUuid().toString();
+        context.runOnContext(v -> memberLeft(member));
+      }
+    });
+    return vertx.eventBus().<JsonObject>consumer(Addresses.NODE_LEAVING,
+        msg -> adoptFrom(msg.body().getString("node"), true)).completion();
+  }
+
+  /** A Hazelcast member is gone: find which taskloop node it was, and adopt its tasks. */
+  private void memberLeft(String member) {
+    memberLeft(member, 20);
+  }
+
+  private void memberLeft(String member, int triesLeft) {
+    nodes().compose(AsyncMap::entries).onSuccess(all -> all.forEach((id, info) -> {
+      if (member.equals(info.getString("member"))) {
+        LOG.info("node {} left the cluster without handing over; adopting its tasks", id);
+        adoptFrom(id, false);
+      }
+    })).onFailure(err -> {
+      // Right after a member dies the cluster maps may be migrating; ask again shortly.
+      if (triesLeft > 1) {
+        vertx.setTimer(250, t -> memberLeft(member, triesLeft - 1));
+      } else {
+        LOG.error("could not learn which node member {} was: {}", member, err.getMessage());
+      }
+    });
+  }
+
+  private void adoptFrom(String departed, boolean handedOver) {
+    if (departed.equals(node.nodeId())) {
+      return;
+    }
+    long started = System.nanoTime();
+    node.departed(departed);
+    for (int loop = 0; loop < node.loops(); loop++) {
+      link.tell(loop, new LoopCommand.NodeDeparted(departed));
+    }
+    survivors().compose(survivors -> clusterSafe(System.currentTimeMillis() + SAFE_BOUND_MS)
+        .compose(v -> vertx.<Collection<HazelcastJsonValue>>executeBlocking(() -> {
+          IMap<String, HazelcastJsonValue> map = hz.getMap(ClusterSetup.TASKS_MAP);
+          return map.values(Predicates.equal("owner", departed));
+        })).compose(records -> {
+      List<Future<Task>> adopted = new ArrayList<>();
+      for (HazelcastJsonValue value : records) {
+        JsonObject record = new JsonObject(value.getValue());
+        String id = record.getString("id");
+        if (node.nodeId().equals(chooseAdopter(id, survivors))) {
+          adopted.add(link.ask(node.homeOf(id), new LoopCommand.Adopt(record, handedOver)));
+        }
+      }
+      if (!survivors.isEmpty() && survivors.get(0).equals(node.nodeId())) {
+        nodes().compose(map -> map.remove(departed));
+      }
+      return Future.join(adopted).transform(ar -> {
+        long failed = adopted.stream().filter(Future::failed).count();
+        LOG.info("adopted {} of node {}'s {} tasks in {} ms{}", adopted.size() - failed, departed, records.size(),
+            (System.nanoTime() - started) / 1_000_000, failed > 0 ? " (" + failed + " failed)" : "");
+        return Future.succeededFuture();
+      });
+    })).onFailure(err -> LOG.error("adopting node {}'s tasks failed: {}", departed, err.getMessage()));
+  }
+
+  /**
+   * Completes once every partition has its replicas again: right after a member dies, the
+   * backups of its partitions are being promoted, and a query then could miss records.
+   */
+  private Future<Void> clusterSafe(long deadline) {
+    return vertx.executeBlocking(() -> hz.getPartitionService().isClusterSafe()).compose(safe -> {
+      if (safe || System.currentTimeMillis() > deadline) {
+        return Future.succeededFuture();
+      }
+      io.vertx.core.Promise<Void> again = io.vertx.core.Promise.promise();
+      vertx.setTimer(100, t -> clusterSafe(deadline).onComplete(again));
+      return again.future();
+    });
+  }
+
+  /** Node ids whose Hazelcast member is alive, sorted, this node included. */
+  private Future<List<String>> survivors() {
+    Set<String> alive = new HashSet<>();
+    for (Member m : hz.getCluster().getMembers()) {
+      alive.add(m.getUuid().toString());
+    }
+    return nodes().compose(AsyncMap::entries).map(all -> {
+      List<String> ids = new ArrayList<>();
+      all.forEach((id, info) -> {
+        if (alive.contains(info.getString("member")) && !node.hasDeparted(id)) {
+          ids.add(id);
+        }
+      });
+      ids.sort(String::compareTo);
+      return ids;
+    });
+  }
+
+  /** Rendezvous hashing: the survivor with the highest hash of (task, node) adopts the task. */
+  static String chooseAdopter(String taskId, List<String> survivors) {
+    String best = null;
+    long bestScore = Long.MIN_VALUE;
+    for (String candidate : survivors) {
+      long score = mix((taskId + "/" + candidate).hashCode());
+      if (best == null || score > bestScore) {
+        best = candidate;
+        bestScore = score;
+      }
+    }
+    return best;
+  }
+
+  private static long mix(long x) {
+    x ^= x >>> 33;
+    x *= 0xff51afd7ed558ccdL;
+    x ^= x >>> 33;
+    x *= 0xc4ceb9fe1a85ec53L;
+    return x ^ (x >>> 33);
+  }
+
+  private Future<AsyncMap<String, JsonObject>> nodes() {
+    return vertx.sharedData().getAsyncMap(NodeReport.NODES_MAP);
+  }
+}
