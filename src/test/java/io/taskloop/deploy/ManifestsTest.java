@@ -179,6 +179,10 @@ class ManifestsTest {
     assertEquals("kubernetes", config.clusterMode());
     assertEquals("0.0.0.0", config.httpHost(), "a node in a pod must listen beyond loopback");
     assertFalse(config.clusterHost().startsWith("127."), "the cluster address must be reachable from other pods");
+    if (Set.of("0.0.0.0", "::", "").contains(config.clusterHost())) {
+      assertEquals(FIELD_SAMPLES.get("status.podIP"), config.toJson().getString("cluster_public_host"),
+          "with a wildcard cluster_host, members must announce the pod's IP (cluster_public_host)");
+    }
 
     // TASKLOOP_CONFIG points at the generated ConfigMap's file where it is mounted.
     Map<String, String> env = containerEnv();
