@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.taskloop.problem.Problem;
+import io.taskloop.support.SseClient;
 import io.taskloop.support.TestServer;
 import io.taskloop.support.TestServer.Resp;
 import io.taskloop.task.SpecDecoder;
@@ -47,11 +48,15 @@ import org.junit.jupiter.api.extension.ExtendWith;
  *
  * <p>vertx-openapi refuses to load a contract that declares {@code application/problem+json};
  * the test loads a copy where that media type reads {@code application/json} (same schema) and
- * validates problem answers under that name; likewise {@code application/yaml} reads {@code text/plain}.
+ * validates problem answers under that name; likewise {@code application/yaml} and
+ * {@code text/event-stream} read {@code text/plain}. The validator cannot read those bodies, so
+ * the YAML is checked by status and content, and a stream by status, Content-Type and each of
+ * its events (the {@code data} of a {@code task} event against the {@code Task} schema).
  */
 @ExtendWith(VertxExtension.class)
 class ContractTest {
 
+  private Vertx vertx;
   private TestServer server;
   private OpenAPIContract contract;
   private ResponseValidator validator;
@@ -59,9 +64,11 @@ class ContractTest {
 
   @BeforeEach
   void start(Vertx vertx) throws Exception {
+    this.vertx = vertx;
     server = TestServer.start(vertx, config("max_wait_ms", 2_000, "max_children", 4));
+    vertx.eventBus().consumer("contract.echo", msg -> msg.reply(msg.body()));
     String yaml = Files.readString(Path.of("openapi.yaml")).replace("application/problem+json", "application/json")
-        .replace("application/yaml", "text/plain");
+        .replace("application/yaml", "text/plain").replace("text/event-stream", "text/plain");
     Path copy = Path.of("target", "openapi-for-validator.yaml");
     Files.writeString(copy, yaml);
     contract = bounded(OpenAPIContract.from(vertx, copy.toString()));
@@ -83,6 +90,17 @@ class ContractTest {
     }
     Map<String, String> headers = new HashMap<>();
     r.headers().forEach(e -> headers.put(e.getKey(), e.getValue()));
+    if ("text/event-stream".equals(mediaType)) {
+      // A stream that ended (a task stream of a finished task): status, headers and every event.
+      assertEquals(200, r.status());
+      assertEquals("no-cache", r.header("Cache-Control"));
+      assertTrue(r.raw().startsWith(": taskloop stream\n\n"), r.raw());
+      for (SseClient.Event e : events(r.raw())) {
+        checkEvent(operationId, e);
+      }
+      covered.add(operationId);
+      return r;
+    }
     if ("text/plain".equals(mediaType)) {
       // The YAML document: the validator cannot read a non-JSON body; its body is this very contract.
       assertEquals(200, r.status());
@@ -153,6 +171,9 @@ class ContractTest {
     check("clearEvent", server.delete("/v1/events/e-1")).expect(204);
     check("clearEvent", server.delete("/v1/events/bad%20name")).expect(422);
 
+    checkOutboundTasks();
+    checkStreams();
+
     check("getCluster", server.get("/v1/cluster")).expect(200);
     check("live", server.get("/health/live")).expect(200);
     check("ready", server.get("/health/ready")).expect(200);
@@ -163,11 +184,161 @@ class ContractTest {
     assertEquals(all, covered, "every operation of the contract is exercised");
   }
 
+  private static JsonObject http(String url) {
+    return new JsonObject().put("type", "http").put("request", new JsonObject().put("url", url));
+  }
+
+  private static JsonObject eventbus(String address) {
+    return new JsonObject().put("type", "eventbus").put("address", address);
+  }
+
+  private Resp createAndWait(JsonObject spec) {
+    return server.post("/v1/tasks", spec, Map.of("Prefer", "wait=2"));
+  }
+
+  /** Real http and eventbus tasks, their attempts and errors, and URLs the SSRF guard refuses. */
+  private void checkOutboundTasks() {
+    String base = "http://127.0.0.1:" + server.node.port();
+    JsonObject ok = check("createTask", createAndWait(new JsonObject().put("type", "http").put("name", "probe")
+        .put("request", new JsonObject().put("method", "GET").put("url", base + "/health/live")
+            .put("headers", new JsonObject().put("X-Trace", "t-1")))
+        .put("expect_status", new JsonArray().add(200).add("2xx").add("204"))
+        .put("attempt_timeout_ms", 5_000)
+        .put("retry", new JsonObject().put("max_attempts", 2).put("backoff_ms", 1).put("on", new JsonArray().add("5xx").add(503).add("ConnectionError")))
+        .put("on_done", new JsonObject().put("address", "contract.done").put("headers", new JsonObject().put("a", "b")))))
+        .expect(201).json();
+    assertEquals("succeeded", ok.getString("state"), ok::encode);
+    assertEquals(new JsonObject().put("status", "UP"), ok.getJsonObject("result").getJsonObject("body"));
+    assertEquals(new JsonArray().add(200).add("2xx").add(204), ok.getJsonObject("spec").getJsonArray("expect_status"),
+        "status codes are shown as numbers, classes as strings");
+    check("getTask", server.get("/v1/tasks/" + ok.getString("id"))).expect(200);
+    check("streamTask", server.get("/v1/tasks/" + ok.getString("id") + "/stream")).expect(200);
+
+    JsonObject notFound = check("createTask", createAndWait(http(base + "/v1/tasks/" + server.node.id() + "-0-424242")
+        .put("retry", new JsonObject().put("max_attempts", 2).put("backoff_ms", 1).put("on", new JsonArray().add(404)))))
+        .expect(201).json();
+    assertEquals("HttpError", notFound.getJsonObject("error").getString("type"), notFound::encode);
+    assertEquals(404, notFound.getJsonObject("error").getJsonObject("data").getInteger("status"));
+    assertEquals(2, notFound.getJsonArray("attempts").size());
+
+    JsonObject echoed = check("createTask", createAndWait(eventbus("contract.echo").put("body", new JsonObject().put("x", 1))
+        .put("headers", new JsonObject().put("k", "v")).put("attempt_timeout_ms", 5_000))).expect(201).json();
+    assertEquals(new JsonObject().put("x", 1), echoed.getValue("result"), echoed::encode);
+    JsonObject absent = check("createTask", createAndWait(eventbus("contract.nobody").put("body", (Object) null)
+        .put("retry", new JsonObject().put("max_attempts", 2).put("backoff_ms", 1)))).expect(201).json();
+    assertEquals("failed", absent.getString("state"), absent::encode);
+    assertEquals("NoHandlerError", absent.getJsonObject("error").getString("type"));
+    assertEquals(2, absent.getInteger("attempt"));
+
+    // An attempt in flight when its task is cancelled: a request the server holds (a 2 s event wait).
+    String held = server.create(http(base + "/v1/events/contract-never?wait=2")).getString("id");
+    JsonObject cancelled = check("cancelTask", server.post("/v1/tasks/" + held + "/cancel", null)).expect(200).json();
+    assertEquals("cancelled", cancelled.getString("state"));
+
+    // A webhook on a task that never finishes here: the spec view shows it, nothing is sent.
+    check("createTask", server.post("/v1/tasks", external().put("on_done", new JsonObject().put("url", base + "/hook")
+        .put("headers", new JsonObject().put("X-Sig", "s")).put("address", "contract.done")))).expect(201);
+
+    String denied = "http://169.254.169.254/latest/meta-data";
+    check("createTask", server.post("/v1/tasks", http(denied))).problem(400, "/request/url");
+    check("createTask", server.post("/v1/tasks", eventbus("taskloop.v1.tasks.create"))).problem(422, "/address");
+    check("gather", server.post("/v1/gather", new JsonObject().put("tasks", new JsonArray().add(http(denied)))))
+        .problem(400, "/tasks/0/request/url");
+    check("wait", server.post("/v1/wait", new JsonObject().put("tasks", new JsonArray()
+        .add(external().put("on_done", new JsonObject().put("url", denied)))))).problem(400, "/tasks/0/on_done/url");
+    check("waitFor", server.post("/v1/wait_for", new JsonObject().put("task", http(denied)).put("timeout_ms", 10)))
+        .problem(400, "/task/request/url");
+  }
+
+  /** Both streams: a finished task's stream ends by itself; the node's stream is opened and closed. */
+  private void checkStreams() {
+    String id = server.create(external()).getString("id");
+    server.post("/v1/tasks/" + id + "/complete", new JsonObject().put("result", "r")).expect(200);
+    Resp ended = check("streamTask", server.get("/v1/tasks/" + id + "/stream")).expect(200);
+    assertEquals(1, events(ended.raw()).size(), "a finished task's stream is its last state, then the end");
+    check("streamTask", server.get("/v1/tasks/" + server.node.id() + "-0-424242/stream")).expect(404);
+    check("streamTask", server.send(HttpMethod.GET, "/v1/tasks/" + id + "/stream", null, Map.of("Last-Event-ID", "x")))
+        .problem(422, "Last-Event-ID");
+
+    check("streamTasks", server.get("/v1/stream?state=sleeping")).problem(422, "state");
+    check("streamTasks", server.send(HttpMethod.GET, "/v1/stream", null, Map.of("Last-Event-ID", "garbage")))
+        .problem(422, "cursor");
+    // The node's stream never ends: open it, read one change, close it (each step bounded).
+    SseClient sse = SseClient.open(vertx, server.node.port(), "/v1/stream?type=eventbus", Map.of());
+    try {
+      assertEquals(200, sse.response().statusCode());
+      assertEquals("text/event-stream", sse.response().getHeader("Content-Type").split(";")[0].trim());
+      assertEquals(":", sse.nextAny().event(), "the stream opens with a comment");
+      server.create(eventbus("contract.echo"));
+      SseClient.Event change = sse.next();
+      assertTrue(change.id() != null && !change.id().isEmpty(), "a task event carries a cursor");
+      checkEvent("streamTasks", change);
+    } finally {
+      sse.close();
+    }
+    covered.add("streamTasks");
+  }
+
+  /** An event of either stream: a task event's data is a Task; a gap names loops; an overflow is {}. */
+  private void checkEvent(String operationId, SseClient.Event e) {
+    switch (e.event()) {
+      case ":" -> { }
+      case "task" -> {
+        OutputUnit out = contract.getSchemaRepository().validator("app:///#/components/schemas/Task").validate(e.json());
+        assertTrue(Boolean.TRUE.equals(out.getValid()), () -> operationId + " sent a task the contract refuses: " + e.data()
+            + "\n" + out.getErrors());
+        if (operationId.equals("streamTask")) {
+          assertEquals(Integer.toString(e.json().getInteger("version")), e.id(), "a task stream's event id is the version");
+        }
+      }
+      case "gap" -> {
+        assertTrue(e.json().getJsonArray("loops") != null && e.json().getString("detail") != null, e.data());
+        assertEquals(null, e.id());
+      }
+      case "overflow" -> assertEquals(new JsonObject(), e.json());
+      default -> fail(operationId + " sent an event the contract does not name: " + e);
+    }
+  }
+
+  /** The events and comments of a stream's whole body, as {@link SseClient} reads them. */
+  private static List<SseClient.Event> events(String body) {
+    List<SseClient.Event> out = new java.util.ArrayList<>();
+    for (String block : body.split("\n\n")) {
+      if (block.isEmpty()) {
+        continue;
+      }
+      String id = null;
+      String event = "message";
+      StringBuilder data = new StringBuilder();
+      for (String line : block.split("\n")) {
+        if (line.startsWith(":")) {
+          event = ":";
+          data.append(line.substring(1).trim());
+        } else if (line.startsWith("id: ")) {
+          id = line.substring(4);
+        } else if (line.startsWith("event: ")) {
+          event = line.substring(7);
+        } else if (line.startsWith("data: ")) {
+          data.append(line.substring(6));
+        } else {
+          fail("a line that is not server-sent events: " + line);
+        }
+      }
+      if (!event.equals(":")) {
+        out.add(new SseClient.Event(id, event, data.toString()));
+      }
+    }
+    return out;
+  }
+
   @Test
   void everyRouteOfTheContractIsServed() {
     // An operation the code does not route would answer 404/405 from the router itself.
     for (Operation op : contract.operations()) {
       String path = op.getOpenAPIPath().replace("{id}", server.node.id() + "-0-1").replace("{name}", "probe");
+      if (path.equals("/v1/stream")) {
+        path += "?state=probe"; // a 422 from the route: the stream itself would never end
+      }
       Resp r = server.send(op.getHttpMethod(), path, op.getRequestBody() == null ? null : "{}", Map.of());
       String title = r.status() >= 400 ? r.json().getString("title", "") : "";
       assertTrue(!(r.status() == 405 || (r.status() == 404 && title.startsWith("Resource"))),
@@ -284,7 +455,96 @@ class ContractTest {
       single("wait_for", external()).put("timeout_ms", 10), single("wait_for", "abcdef-1-1"), single("wait_for", null),
       new JsonObject().put("type", "wait_for"), single("wait_for", 3), single("shield", sleep(1, 1)),
       single("shield", single("shield", composite("gather", external()))), new JsonObject().put("type", "shield").put("tasks", new JsonArray()),
-      new JsonObject().put("type", "coroutine"), new JsonObject(), new JsonObject().put("type", 1));
+      new JsonObject().put("type", "coroutine"), new JsonObject(), new JsonObject().put("type", 1),
+      // explicit null: refused for every field of a spec but result and body
+      external().put("name", (Object) null), external().put("timeout_ms", (Object) null), external().put("labels", (Object) null),
+      sleep(1, null).put("body", (Object) null), new JsonObject().put("type", "event").put("event", (Object) null),
+      composite("gather", external()).put("return_exceptions", (Object) null), composite("wait", external()).put("return_when", (Object) null),
+      external().put("on_done", (Object) null), new JsonObject().put("type", (Object) null),
+      // http
+      http("http://example.com/x"), http("https://api.example.com:8443/v1/orders?status=open#top"), http("http://127.0.0.1:8080/"),
+      http("http://[::1]/"), http("HTTP://EXAMPLE.COM/"),
+      new JsonObject().put("type", "http").put("name", "n").put("timeout_ms", 1000).put("labels", new JsonObject().put("a", "b"))
+          .put("request", new JsonObject().put("method", "POST").put("url", "http://example.com/")
+              .put("headers", new JsonObject().put("Content-Type", "text/plain")).put("body", "text"))
+          .put("expect_status", new JsonArray().add(200).add("2xx").add("404").add(599).add("1xx"))
+          .put("attempt_timeout_ms", 1)
+          .put("retry", new JsonObject().put("max_attempts", 100).put("backoff_ms", 0).put("multiplier", 1.5).put("max_backoff_ms", 0)
+              .put("on", new JsonArray().add(503).add("5xx").add("ConnectionError").add("my_pkg.Error1").add("404")))
+          .put("on_done", new JsonObject().put("url", "https://hooks.example.com/done").put("headers", new JsonObject().put("X", "y"))
+              .put("address", "orders.done")),
+      httpWith("method", "HEAD"), httpWith("method", "OPTIONS"), httpWith("body", new JsonObject().put("n", 1)),
+      httpWith("body", null), httpWith("body", new JsonArray().add(1)),
+      // a null inside request, retry and on_done counts as left out (the decoder's rule, see the schema)
+      httpWith("method", null), httpWith("headers", null),
+      http("http://example.com/").put("retry", new JsonObject().put("max_attempts", (Object) null).put("backoff_ms", (Object) null)
+          .put("multiplier", (Object) null).put("max_backoff_ms", (Object) null).put("on", (Object) null)),
+      external().put("on_done", new JsonObject().put("url", (Object) null).put("address", "a.b").put("headers", (Object) null)),
+      external().put("on_done", new JsonObject().put("url", "http://example.com/hook").put("address", (Object) null)),
+      external().put("on_done", new JsonObject().put("url", (Object) null).put("address", (Object) null)),
+      http("http://example.com/").put("retry", new JsonObject()), http("http://example.com/").put("retry", new JsonObject().put("on", new JsonArray())),
+      new JsonObject().put("type", "http"), new JsonObject().put("type", "http").put("request", "http://example.com/"),
+      new JsonObject().put("type", "http").put("request", new JsonObject()), httpWith("url", null),
+      http("not a url"), http("ftp://example.com/x"), http("/relative/path"), http("http://user@example.com/"), http("http://"),
+      http("http://example.com/a b"), http("http://under_score/"), http("http://example.com/a%zz"), http("http://example.com/a%20b"),
+      http("http://a..b/"), http("http://-a.b/"), http("http://example.com/?q=[1]"), http("http://example.com/a[1]"), http("http://example.com/" + "x".repeat(1982)),
+      http("http://example.com/" + "x".repeat(1981)), httpWith("url", 5),
+      httpWith("method", "BREW"), httpWith("method", "get"), httpWith("method", 1), httpWith("timeout_ms", 5),
+      httpWith("headers", new JsonObject().put("a=b", "c")), httpWith("headers", new JsonObject().put("a", 1)),
+      httpWith("headers", new JsonObject().put("", "x")), httpWith("headers", manyHeaders(50)), httpWith("headers", manyHeaders(51)),
+      http("http://example.com/").put("headers", new JsonObject().put("a", "b")), http("http://example.com/").put("address", "a"),
+      http("http://example.com/").put("body", "x"),
+      http("http://example.com/").put("expect_status", new JsonArray()), http("http://example.com/").put("expect_status", new JsonArray().add(99)),
+      http("http://example.com/").put("expect_status", new JsonArray().add(600)), http("http://example.com/").put("expect_status", new JsonArray().add("2XX")),
+      http("http://example.com/").put("expect_status", new JsonArray().add("6xx")), http("http://example.com/").put("expect_status", "2xx"),
+      http("http://example.com/").put("expect_status", new JsonArray().add("TimeoutError")),
+      http("http://example.com/").put("expect_status", new JsonArray().add(200.5)), http("http://example.com/").put("expect_status", (Object) null),
+      http("http://example.com/").put("expect_status", new JsonArray().add("200").add(201)),
+      http("http://example.com/").put("attempt_timeout_ms", 0), http("http://example.com/").put("attempt_timeout_ms", -1),
+      http("http://example.com/").put("attempt_timeout_ms", 1.5), http("http://example.com/").put("attempt_timeout_ms", 2678400000L),
+      http("http://example.com/").put("attempt_timeout_ms", 2678400001L), http("http://example.com/").put("attempt_timeout_ms", (Object) null),
+      retry("max_attempts", 0), retry("max_attempts", 101), retry("max_attempts", 1), retry("max_attempts", 1.5), retry("max_attempts", "3"),
+      retry("multiplier", 0.5), retry("multiplier", 11), retry("multiplier", 10), retry("multiplier", "2"), retry("backoff_ms", -1),
+      retry("max_backoff_ms", 2678400001L), retry("on", new JsonArray().add("9xx")), retry("on", new JsonArray().add(99)),
+      retry("on", new JsonArray().add("1abc")), retry("on", "5xx"), retry("on", new JsonArray().add("x".repeat(100))),
+      retry("on", new JsonArray().add("x".repeat(101))), retry("tries", 3),
+      http("http://example.com/").put("retry", (Object) null), http("http://example.com/").put("retry", "x"),
+      // eventbus
+      eventbus("svc.reply"), eventbus("taskloop"), eventbus("taskloopx.y"), eventbus("A.b_c:d@e/f-g"),
+      eventbus("svc").put("body", (Object) null), eventbus("svc").put("body", "text"),
+      eventbus("svc").put("headers", new JsonObject().put("k", "v")).put("attempt_timeout_ms", 10)
+          .put("retry", new JsonObject().put("on", new JsonArray().add("NoHandlerError"))).put("name", "n").put("timeout_ms", 5),
+      new JsonObject().put("type", "eventbus"), eventbus(""), eventbus("has space"), eventbus("-x"), eventbus("taskloop.v1.tasks.create"),
+      eventbus("taskloop.loop.x.0"), eventbus("a".repeat(200)), eventbus("a".repeat(201)), new JsonObject().put("type", "eventbus").put("address", 5),
+      eventbus("svc").put("headers", (Object) null), eventbus("svc").put("headers", "x"), eventbus("svc").put("request", new JsonObject()),
+      eventbus("svc").put("expect_status", new JsonArray().add(200)), eventbus("svc").put("attempt_timeout_ms", 0),
+      eventbus("svc").put("retry", new JsonObject().put("max_attempts", 0)),
+      // on_done, on any type
+      sleep(1, null).put("on_done", new JsonObject().put("address", "x.done")),
+      composite("gather", external().put("on_done", new JsonObject().put("url", "http://example.com/h"))),
+      external().put("on_done", new JsonObject()), external().put("on_done", "http://example.com/"),
+      external().put("on_done", new JsonObject().put("url", "ftp://example.com/")), external().put("on_done", new JsonObject().put("address", "taskloop.x")),
+      external().put("on_done", new JsonObject().put("address", "a").put("extra", 1)),
+      external().put("on_done", new JsonObject().put("headers", new JsonObject().put("a", "b"))),
+      external().put("on_done", new JsonObject().put("address", "a").put("headers", new JsonObject().put("a=", "b"))));
+
+  private static JsonObject httpWith(String field, Object value) {
+    JsonObject request = new JsonObject().put("url", "http://example.com/").put(field, value);
+    return new JsonObject().put("type", "http").put("request", request);
+  }
+
+  private static JsonObject retry(String field, Object value) {
+    return new JsonObject().put("type", "http").put("request", new JsonObject().put("url", "http://example.com/"))
+        .put("retry", new JsonObject().put(field, value));
+  }
+
+  private static JsonObject manyHeaders(int n) {
+    JsonObject headers = new JsonObject();
+    for (int i = 0; i < n; i++) {
+      headers.put("h" + i, "v");
+    }
+    return headers;
+  }
 
   @Test
   void theDecoderAcceptsExactlyWhatTheSchemaAccepts() {
