@@ -41,7 +41,7 @@ USER 10001:0
 ENV TASKLOOP_HTTP_HOST=0.0.0.0 \
     TASKLOOP_CLUSTER_HOST=0.0.0.0 \
     HOME=/tmp \
-    JDK_JAVA_OPTIONS="-XX:MaxRAMPercentage=75 -XX:InitialRAMPercentage=25 -XX:+ExitOnOutOfMemoryError -Djava.io.tmpdir=/tmp"
+    JDK_JAVA_OPTIONS="-XX:+UseZGC -XX:MaxRAMPercentage=75 -XX:InitialRAMPercentage=25 -XX:+ExitOnOutOfMemoryError -Djava.io.tmpdir=/tmp"
 
 # 8080: HTTP API and health probes. 5701: Hazelcast member-to-member traffic (clustered modes).
 EXPOSE 8080 5701

@@ -2,6 +2,7 @@ package io.taskloop;
 
 import io.taskloop.cluster.ClusterSetup;
 import io.taskloop.config.Config;
+import io.taskloop.config.LogFormat;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.json.JsonObject;
@@ -33,6 +34,7 @@ public final class Main {
       System.exit(2);
       return;
     }
+    LogFormat.apply(config);
     VertxOptions options = new VertxOptions().setEventLoopPoolSize(config.loops());
     Vertx vertx;
     HazelcastClusterManager manager = null;

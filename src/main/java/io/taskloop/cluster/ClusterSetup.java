@@ -2,6 +2,8 @@ package io.taskloop.cluster;
 
 import com.hazelcast.config.JoinConfig;
 import com.hazelcast.config.MapConfig;
+import com.hazelcast.config.MergePolicyConfig;
+import com.hazelcast.spi.merge.LatestUpdateMergePolicy;
 import com.hazelcast.config.NetworkConfig;
 import io.taskloop.config.Config;
 import io.vertx.core.VertxOptions;
@@ -54,7 +56,9 @@ public final class ClusterSetup {
           .setProperty("service-port", Integer.toString(config.clusterPort()));
       default -> throw new IllegalArgumentException("cluster mode " + config.clusterMode() + " has no Hazelcast join");
     }
-    hz.addMapConfig(new MapConfig(TASKS_MAP).setBackupCount(1));
+    // After a split heals, the record updated last wins (per-entry stats give the update time).
+    hz.addMapConfig(new MapConfig(TASKS_MAP).setBackupCount(1).setPerEntryStatsEnabled(true)
+        .setMergePolicyConfig(new MergePolicyConfig(LatestUpdateMergePolicy.class.getName(), 100)));
     manager.setConfig(hz);
     return manager;
   }

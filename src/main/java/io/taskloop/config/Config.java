@@ -16,6 +16,7 @@ public record Config(
     int httpPort,
     int loops,
     long retentionMs,
+    long minRetentionMs,
     long maxTasks,
     long maxBodyBytes,
     long maxWaitMs,
@@ -45,6 +46,8 @@ public record Config(
       Map.entry("http_port", 8080),
       Map.entry("loops", Runtime.getRuntime().availableProcessors()),
       Map.entry("retention_ms", 300_000L),
+      // At the tasks-held cap, finished tasks older than this are evicted early to make room.
+      Map.entry("min_retention_ms", 10_000L),
       Map.entry("max_tasks", 1_000_000L),
       Map.entry("max_body_bytes", 1_048_576L),
       Map.entry("max_wait_ms", 30_000L),
@@ -95,6 +98,7 @@ public record Config(
         (int) v.number("http_port", 0, 65_535),
         (int) v.number("loops", 1, 1_024),
         v.number("retention_ms", 0, Long.MAX_VALUE),
+        v.number("min_retention_ms", 0, Long.MAX_VALUE),
         v.number("max_tasks", 1, Long.MAX_VALUE),
         v.number("max_body_bytes", 64, Integer.MAX_VALUE),
         v.number("max_wait_ms", 0, 86_400_000L),
@@ -133,7 +137,7 @@ public record Config(
   public JsonObject toJson() {
     return new JsonObject()
         .put("http_host", httpHost).put("http_port", httpPort).put("loops", loops)
-        .put("retention_ms", retentionMs).put("max_tasks", maxTasks).put("max_body_bytes", maxBodyBytes)
+        .put("retention_ms", retentionMs).put("min_retention_ms", minRetentionMs).put("max_tasks", maxTasks).put("max_body_bytes", maxBodyBytes)
         .put("max_wait_ms", maxWaitMs).put("max_children", maxChildren).put("max_depth", maxDepth)
         .put("http_allow", new JsonArray(httpAllow)).put("http_deny", new JsonArray(httpDeny))
         .put("http_max_response_bytes", httpMaxResponseBytes)

@@ -136,7 +136,7 @@ final class Streams {
 
   void all(RoutingContext ctx, TaskFilter filter) {
     String lastEventId = ctx.request().getHeader("Last-Event-ID");
-    long[] resumeFrom = lastEventId == null ? null : TaskCursor.decode(lastEventId, node.loops());
+    long[] resumeFrom = lastEventId == null ? null : TaskCursor.decode(lastEventId, node.loops(), "Last-Event-ID");
     long[] last = new long[node.loops()];
     Stream stream = new Stream(ctx) {
       @Override
@@ -195,7 +195,7 @@ final class Streams {
       throw Problem.notFound("Task", "no task with id '" + id + "'");
     }
     long resumeAfter = versionHeader(ctx.request().getHeader("Last-Event-ID"));
-    int[] sent = {(int) resumeAfter};
+    long[] sent = {resumeAfter};
     Stream stream = new Stream(ctx) {
       @Override
       void offer(ChangeLog.Change c) {
@@ -215,6 +215,10 @@ final class Streams {
         .onSuccess(task -> {
           stream.open();
           stream.offer(new ChangeLog.Change(owner.loop(), Long.MAX_VALUE, task));
+          if (task.isFinished()) {
+            stream.end(); // the client has seen the final state already (or just now)
+            return;
+          }
           stream.goLive();
         })
         .onFailure(stream::fail);

@@ -20,20 +20,30 @@ final class TaskCursor {
   }
 
   static long[] decode(String cursor, int loops) {
+    return decode(cursor, loops, "cursor");
+  }
+
+  /** Decodes a cursor given in {@code parameter} (the query's cursor, or a stream's Last-Event-ID). */
+  static long[] decode(String cursor, int loops, String parameter) {
     long[] after = new long[loops];
     if (cursor == null) {
       return after;
     }
-    String[] parts = HttpApi.decodeText(cursor).split("\\.");
+    String[] parts;
+    try {
+      parts = HttpApi.decodeText(cursor).split("\\.");
+    } catch (Problem p) {
+      throw Problem.invalidParameter(parameter, "not a position this server gave out");
+    }
     if (parts.length != loops) {
-      throw Problem.invalidParameter("cursor", "not a cursor this server gave out");
+      throw Problem.invalidParameter(parameter, "not a position this server gave out");
     }
     try {
       for (int i = 0; i < loops; i++) {
         after[i] = Long.parseLong(parts[i]);
       }
     } catch (NumberFormatException e) {
-      throw Problem.invalidParameter("cursor", "not a cursor this server gave out");
+      throw Problem.invalidParameter(parameter, "not a position this server gave out");
     }
     return after;
   }

@@ -70,12 +70,20 @@ final class Outbound {
   /** Sends an http task's request; {@code onAbort} receives the way to abort it (cancellation). */
   Future<Object> http(HttpSpec spec, Consumer<Runnable> onAbort) {
     Promise<Object> promise = Promise.promise();
-    RequestOptions options = new RequestOptions()
-        .setMethod(HttpMethod.valueOf(spec.method()))
-        .setAbsoluteURI(spec.url())
-        .setFollowRedirects(false);
-    spec.headers().forEach(options::putHeader);
-    Buffer body = body(spec.body(), options);
+    RequestOptions options;
+    Buffer body;
+    try {
+      options = new RequestOptions()
+          .setMethod(HttpMethod.valueOf(spec.method()))
+          .setAbsoluteURI(spec.url())
+          .setFollowRedirects(false);
+      spec.headers().forEach(options::putHeader);
+      body = body(spec.body(), options);
+    } catch (RuntimeException e) {
+      // Whatever the decoder let through that the client refuses still ends the attempt.
+      return Future.failedFuture(new Failure(new TaskError("ConnectionError", "cannot send to " + spec.url() + ": "
+          + e.getMessage(), null), 0));
+    }
     long timer = vertx.setTimer(spec.attemptTimeoutMs(), t -> promise.tryFail(
         new Failure(new TaskError("TimeoutError", "attempt timed out after " + spec.attemptTimeoutMs() + " ms", null), 0)));
     // Aborting fails the attempt at once; the request, whenever it exists, is reset on any failure.

@@ -51,6 +51,7 @@ public final class TaskEngine {
   private static final Logger LOG = LoggerFactory.getLogger(TaskEngine.class);
   private static final long SWEEP_EVERY_MS = 1_000;
   private static final int WATCH_TRIES = 50;
+  private static final int SHED_BATCH = 256;
   private static final long WATCH_RETRY_MS = 200;
 
   private final Vertx vertx;
@@ -153,7 +154,7 @@ public final class TaskEngine {
       }
     }
     int size = spec.size();
-    if (!node.reserve(size)) {
+    if (!node.reserve(size) && !(shedFinished(size) && node.reserve(size))) {
       return Future.failedFuture(Problem.tooManyTasks("this node holds its limit of " + node.config().maxTasks()
           + " tasks; finished tasks are evicted after " + node.config().retentionMs() + " ms", 1));
     }
@@ -350,7 +351,8 @@ public final class TaskEngine {
   // ---------------------------------------------------------------- ending a task
 
   /** Records a task's final state and tells everyone who watches it. Returns the final record. */
-  private Task end(Task after) {
+  private Task end(Task done) {
+    Task after = done.closingOpenAttempt();
     Runnable abort = inFlight.remove(after.id());
     if (abort != null) {
       abort.run();
@@ -815,6 +817,24 @@ public final class TaskEngine {
   public void tick() {
     runDue();
     sweep();
+  }
+
+  /**
+   * At the tasks-held cap: evicts this loop's oldest finished tasks early, those finished at
+   * least {@code min_retention_ms} ago, to make room for {@code needed} (and a little more, so
+   * the next creates need not do it again). Unfinished tasks are never evicted.
+   */
+  private boolean shedFinished(int needed) {
+    long cutoff = clock.millis() - node.config().minRetentionMs();
+    int shed = 0;
+    while (shed < needed + SHED_BATCH && !finishedOrder.isEmpty() && finishedOrder.peekFirst().finishedAt() <= cutoff) {
+      Task done = finishedOrder.pollFirst();
+      if (tasks.get(done.id()) == done) {
+        forget(done);
+        shed++;
+      }
+    }
+    return shed >= needed;
   }
 
   /** Evicts finished tasks past their retention, and idle events. */

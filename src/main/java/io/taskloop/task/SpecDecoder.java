@@ -283,6 +283,9 @@ public final class SpecDecoder {
     if (!(scheme.equals("http") || scheme.equals("https")) || uri.getHost() == null || uri.getUserInfo() != null) {
       throw Problem.invalid(at, "url must be an absolute http or https URL with a host and no user info");
     }
+    if (uri.getPort() > 65_535) {
+      throw Problem.invalid(at, "port " + uri.getPort() + " is over 65535");
+    }
     String refusal = guard.refusal(uri);
     if (refusal != null) {
       throw Problem.denied(at, refusal);

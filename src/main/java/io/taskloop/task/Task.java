@@ -43,10 +43,28 @@ public record Task(
     return owner.loop();
   }
 
-  /** The same task, now owned elsewhere: what adoption and hand-over make. */
+  /**
+   * The same task, now owned elsewhere: what adoption and hand-over make. An unfinished task's
+   * version moves on (a fencing token for its new owner); a finished one never changes.
+   */
   public Task ownedBy(Owner next) {
     return new Task(id, next, spec, state, result, error, createdAt, startedAt, finishedAt, deadline, parent, children,
-        errorSlots, attempts, version + 1);
+        errorSlots, attempts, state.isFinished() ? version : version + 1);
+  }
+
+  /**
+   * A finishing outbound task whose attempt was still running: the attempt ends with the same
+   * error as the task (cancelled, timed out), so no attempt is left open.
+   */
+  public Task closingOpenAttempt() {
+    if (attempts == null || attempts.isEmpty() || attempts.get(attempts.size() - 1).finishedAt() != 0 || !state.isFinished()) {
+      return this;
+    }
+    List<Attempt> next = new java.util.ArrayList<>(attempts);
+    Attempt open = next.remove(next.size() - 1);
+    next.add(new Attempt(open.number(), open.startedAt(), finishedAt, error));
+    return new Task(id, owner, spec, state, result, error, createdAt, startedAt, finishedAt, deadline, parent, children,
+        errorSlots, List.copyOf(next), version);
   }
 
   public TaskType type() {

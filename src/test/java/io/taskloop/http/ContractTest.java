@@ -262,7 +262,7 @@ class ContractTest {
 
     check("streamTasks", server.get("/v1/stream?state=sleeping")).problem(422, "state");
     check("streamTasks", server.send(HttpMethod.GET, "/v1/stream", null, Map.of("Last-Event-ID", "garbage")))
-        .problem(422, "cursor");
+        .problem(422, "Last-Event-ID");
     // The node's stream never ends: open it, read one change, close it (each step bounded).
     SseClient sse = SseClient.open(vertx, server.node.port(), "/v1/stream?type=eventbus", Map.of());
     try {

@@ -76,6 +76,15 @@ class StreamsTest {
   }
 
   @Test
+  void aTaskStreamResumedPastTheFinalStateEndsAtOnce() {
+    String id = server.create(external()).getString("id");
+    server.post("/v1/tasks/" + id + "/complete", new JsonObject().put("result", 1)).expect(200);
+    SseClient sse = open("/v1/tasks/" + id + "/stream", Map.of("Last-Event-ID", "3"));
+    assertTrue(sse.ends(), "nothing is left to send");
+    sse.close();
+  }
+
+  @Test
   void theNodeStreamSendsWhatTheFilterMatchesWithHeartbeats() {
     SseClient sse = open("/v1/stream?type=external&label=team=a", Map.of());
     assertEquals(":", sse.nextAny().event(), "the stream opens with a comment");
@@ -147,7 +156,7 @@ class StreamsTest {
     server.send(io.vertx.core.http.HttpMethod.GET, "/v1/tasks/" + id + "/stream", null, Map.of("Last-Event-ID", "x"))
         .problem(422, "Last-Event-ID");
     server.send(io.vertx.core.http.HttpMethod.GET, "/v1/stream", null, Map.of("Last-Event-ID", "garbage"))
-        .problem(422, "cursor");
+        .problem(422, "Last-Event-ID");
     TestServer.eventually("no stream is left open", () -> streamsOpen() == 0);
   }
 }

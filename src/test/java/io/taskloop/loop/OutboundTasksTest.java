@@ -187,7 +187,10 @@ class OutboundTasksTest {
     bounded(neverArrived.future());
     server.post("/v1/tasks/" + id + "/cancel", null).expect(200);
     bounded(neverClosed.future());
-    assertEquals("cancelled", server.task(id).getString("state"));
+    JsonObject t = server.task(id);
+    assertEquals("cancelled", t.getString("state"));
+    assertEquals("CancelledError", t.getJsonArray("attempts").getJsonObject(0).getJsonObject("error").getString("type"),
+        "the attempt that was running ends with the task");
   }
 
   @Test
