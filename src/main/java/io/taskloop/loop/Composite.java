@@ -32,10 +32,9 @@ final class Composite {
     return distinct;
   }
 
-  void record(Task child) {
-    if (distinct.contains(child.id())) {
-      done.putIfAbsent(child.id(), child);
-    }
+  /** Records how a child ended; false if it was recorded already (a repeated notice) or is not a child. */
+  boolean record(Task child) {
+    return distinct.contains(child.id()) && done.putIfAbsent(child.id(), child) == null;
   }
 
   boolean allDone() {

@@ -4,6 +4,7 @@ import io.taskloop.bus.Addresses;
 import io.taskloop.bus.TaskCodec;
 import io.taskloop.cluster.Replicator;
 import io.taskloop.http.TaskJson;
+import io.taskloop.metrics.Metrics;
 import io.taskloop.problem.Problem;
 import io.taskloop.task.Attempt;
 import io.taskloop.task.ChildRef;
@@ -63,6 +64,7 @@ public final class TaskEngine {
   private final Owner self;
 
   private final Map<String, Task> tasks = new HashMap<>();
+  private final Metrics metrics;
   /** Who to tell when a task finishes: parents, long-polls. Only unfinished tasks with listeners have an entry. */
   private final Map<String, List<Consumer<Task>>> watchers = new HashMap<>();
   private final Map<String, Composite> composites = new HashMap<>();
@@ -103,6 +105,8 @@ public final class TaskEngine {
     this.clock = node.clock();
     this.idPrefix = node.nodeId() + "-" + index + "-";
     this.self = new Owner(node.nodeId(), index);
+    this.metrics = node.metrics();
+    metrics.loopGauges(index, tasks::size, () -> unfinished);
     this.events = new EventTable(vertx, link, clock);
     this.changes = new ChangeLog(index, node.config().streamBuffer());
     this.streamAddress = Addresses.stream(node.nodeId());
@@ -229,6 +233,7 @@ public final class TaskEngine {
     tasks.put(id, task);
     changed(task);
     created++;
+    metrics.created(spec.type());
     unfinished++;
     if (task.deadline() != 0) {
       schedule(task.deadline(), task);
@@ -359,6 +364,7 @@ public final class TaskEngine {
     }
     tasks.put(after.id(), after);
     changed(after);
+    metrics.finished(after.type(), after.state());
     unfinished--;
     finished++;
     finishedOrder.addLast(after);
@@ -472,14 +478,17 @@ public final class TaskEngine {
     }
   }
 
-  /** A node left: answers awaited from it fail now, and children it owned are watched again. */
+  /**
+   * A node left: answers awaited from it fail now, and every child on another loop is watched
+   * again. A child's id names the node that created it, not the one that holds it now (after an
+   * adoption), so any remote child may have lived on the departed node; an extra watch is
+   * harmless, since a parent takes each child's end once.
+   */
   void onNodeDeparted(String departed) {
     link.nodeDeparted(departed);
     for (Map.Entry<String, Composite> e : composites.entrySet()) {
       for (String child : e.getValue().unfinishedChildren()) {
-        Task known = tasks.get(child);
-        Owner owner = node.ownerOf(child);
-        if (known == null && owner != null && owner.node().equals(departed)) {
+        if (!tasks.containsKey(child)) {
           watchRemote(e.getKey(), child, WATCH_TRIES);
         }
       }
@@ -668,7 +677,9 @@ public final class TaskEngine {
     if (composite == null || parent == null || parent.isFinished()) {
       return;
     }
-    composite.record(child);
+    if (!composite.record(child)) {
+      return; // told twice (a child watched again after a node left): its end counts once
+    }
     long now = clock.millis();
     switch (parent.type()) {
       case GATHER -> gatherStep(parent, composite, child, now);
@@ -792,6 +803,7 @@ public final class TaskEngine {
         continue;
       }
       lateness.record(nowMicros - due * 1_000);
+      metrics.lateness(nowMicros - due * 1_000);
       if (task.deadline() != 0 && task.deadline() <= now) {
         onDeadline(task, now);
       } else if (task.spec() instanceof SleepSpec sleep && task.startedAt() + sleep.delayMs() <= now) {
