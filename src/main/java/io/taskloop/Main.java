@@ -3,6 +3,11 @@ package io.taskloop;
 import io.taskloop.cluster.ClusterSetup;
 import io.taskloop.config.Config;
 import io.taskloop.config.LogFormat;
+import io.taskloop.metrics.Metrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.json.JsonObject;
@@ -35,7 +40,10 @@ public final class Main {
       return;
     }
     LogFormat.apply(config);
-    VertxOptions options = new VertxOptions().setEventLoopPoolSize(config.loops());
+    // One registry for Vert.x's own meters (HTTP server, event bus, JVM) and taskloop's.
+    Metrics metrics = new Metrics(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+    VertxOptions options = new VertxOptions().setEventLoopPoolSize(config.loops())
+        .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(true));
     Vertx vertx;
     HazelcastClusterManager manager = null;
     Node node;
@@ -45,9 +53,10 @@ public final class Main {
             config.clusterHost(), config.clusterPort());
         manager = ClusterSetup.manager(config);
         vertx = Vertx.builder().with(ClusterSetup.withEventBus(options, config))
+            .withMetrics(new MicrometerMetricsFactory(metrics.registry()))
             .withClusterManager(manager).buildClustered().await();
       } else {
-        vertx = Vertx.builder().with(options).build();
+        vertx = Vertx.builder().with(options).withMetrics(new MicrometerMetricsFactory(metrics.registry())).build();
       }
     } catch (Exception e) {
       LOG.error("taskloop could not join its cluster: {}", e.getMessage());
@@ -55,7 +64,8 @@ public final class Main {
       return;
     }
     try {
-      node = Node.start(vertx, config, Clock.systemUTC(), manager == null ? null : manager.getHazelcastInstance()).await();
+      node = Node.start(vertx, config, Clock.systemUTC(), manager == null ? null : manager.getHazelcastInstance(), metrics)
+          .await();
     } catch (Exception e) {
       LOG.error("taskloop failed to start: {}", e.getMessage());
       vertx.close();

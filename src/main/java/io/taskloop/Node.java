@@ -8,6 +8,7 @@ import io.taskloop.config.Config;
 import io.taskloop.loop.LoopCommand;
 import io.taskloop.loop.LoopVerticle;
 import io.taskloop.loop.NodeContext;
+import io.taskloop.metrics.Metrics;
 import io.vertx.core.DeploymentOptions;
 import com.hazelcast.core.HazelcastJsonValue;
 import com.hazelcast.map.IMap;
@@ -55,7 +56,12 @@ public final class Node {
 
   /** Starts a node; a clustered one is given its Hazelcast member for replication and adoption. */
   public static Future<Node> start(Vertx vertx, Config config, Clock clock, HazelcastInstance hazelcast) {
-    NodeContext context = new NodeContext(newNodeId(), config, clock, hazelcast);
+    return start(vertx, config, clock, hazelcast, Metrics.standalone());
+  }
+
+  /** Starts a node whose meters go to {@code metrics} (the registry Vert.x reports to, in Main). */
+  public static Future<Node> start(Vertx vertx, Config config, Clock clock, HazelcastInstance hazelcast, Metrics metrics) {
+    NodeContext context = new NodeContext(newNodeId(), config, clock, hazelcast, metrics);
     registerCodec(vertx);
     AtomicBoolean ready = new AtomicBoolean();
     List<LoopVerticle> loops = new CopyOnWriteArrayList<>();

@@ -57,11 +57,13 @@ public final class Adoption {
     hz.getCluster().addMembershipListener(new MembershipListener() {
       @Override
       public void memberAdded(MembershipEvent event) {
+        LOG.info("cluster member {} joined; {} members now", event.getMember().getAddress(), event.getMembers().size());
       }
 
       @Override
       public void memberRemoved(MembershipEvent event) {
         String member = event.getMember().getUuid().toString();
+        LOG.info("cluster member {} left; {} members now", event.getMember().getAddress(), event.getMembers().size());
         context.runOnContext(v -> memberLeft(member));
       }
     });
@@ -117,6 +119,7 @@ public final class Adoption {
       }
       return Future.join(adopted).transform(ar -> {
         long failed = adopted.stream().filter(Future::failed).count();
+        node.metrics().adopted((int) (adopted.size() - failed));
         LOG.info("adopted {} of node {}'s {} tasks in {} ms{}", adopted.size() - failed, departed, records.size(),
             (System.nanoTime() - started) / 1_000_000, failed > 0 ? " (" + failed + " failed)" : "");
         return Future.succeededFuture();

@@ -26,6 +26,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.micrometer.PrometheusScrapingHandler;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -88,6 +89,7 @@ public final class HttpApi {
     router.get("/v1/cluster").handler(this::cluster);
     router.get("/health/live").handler(ctx -> health(ctx, true));
     router.get("/health/ready").handler(ctx -> health(ctx, ready.get()));
+    router.get("/metrics").handler(PrometheusScrapingHandler.create(node.metrics().registry()));
     router.get("/openapi.yaml").handler(ctx -> ctx.response().putHeader("Content-Type", "application/yaml").end(contract));
     router.route().failureHandler(this::problem);
     router.errorHandler(404, this::problem);

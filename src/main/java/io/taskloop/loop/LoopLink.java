@@ -76,6 +76,7 @@ public final class LoopLink {
     if (owner.loop() == self && node.isHere(owner)) {
       return runHere(command);
     }
+    node.metrics().forwarded(!node.isHere(owner));
     Future<R> answer = vertx.eventBus()
         .<Object>request(Addresses.loop(owner.node(), owner.loop()), command, options(timeoutMs))
         .transform(ar -> ar.succeeded() ? unwrap(ar.result().body()) : Future.failedFuture(translate(owner, ar.cause())));

@@ -1,6 +1,7 @@
 package io.taskloop.loop;
 
 import io.taskloop.config.Config;
+import io.taskloop.metrics.Metrics;
 import io.taskloop.problem.Problem;
 import io.taskloop.task.OutboundGuard;
 import io.taskloop.task.SpecDecoder;
@@ -26,13 +27,15 @@ public final class NodeContext {
   /** Nodes that left the cluster: their tasks are found through the replicated records. */
   private final Set<String> departed = ConcurrentHashMap.newKeySet();
   private final HazelcastInstance hazelcast;
+  private final Metrics metrics;
 
   public NodeContext(String nodeId, Config config, Clock clock) {
-    this(nodeId, config, clock, null);
+    this(nodeId, config, clock, null, Metrics.standalone());
   }
 
-  public NodeContext(String nodeId, Config config, Clock clock, HazelcastInstance hazelcast) {
+  public NodeContext(String nodeId, Config config, Clock clock, HazelcastInstance hazelcast, Metrics metrics) {
     this.hazelcast = hazelcast;
+    this.metrics = metrics;
     this.nodeId = nodeId;
     this.config = config;
     this.clock = clock;
@@ -80,6 +83,10 @@ public final class NodeContext {
 
   public long held() {
     return held.get();
+  }
+
+  public Metrics metrics() {
+    return metrics;
   }
 
   /** The cluster's Hazelcast member, or null on a node that runs alone. */

@@ -102,9 +102,10 @@ class ContractTest {
       return r;
     }
     if ("text/plain".equals(mediaType)) {
-      // The YAML document: the validator cannot read a non-JSON body; its body is this very contract.
+      // The YAML document and the Prometheus text: the validator cannot read a non-JSON body.
       assertEquals(200, r.status());
-      assertTrue(r.raw().startsWith("openapi: 3.1"));
+      assertTrue(operationId.equals("getMetrics") ? r.raw().contains("taskloop_tasks_accepted_total")
+          : r.raw().startsWith("openapi: 3.1"), r.raw());
       covered.add(operationId);
       return r;
     }
@@ -178,6 +179,7 @@ class ContractTest {
     check("live", server.get("/health/live")).expect(200);
     check("ready", server.get("/health/ready")).expect(200);
     check("getOpenApi", server.get("/openapi.yaml")).expect(200);
+    check("getMetrics", server.get("/metrics")).expect(200);
 
     Set<String> all = new TreeSet<>();
     contract.operations().forEach(op -> all.add(op.getOperationId()));
@@ -300,32 +302,13 @@ class ContractTest {
     }
   }
 
-  /** The events and comments of a stream's whole body, as {@link SseClient} reads them. */
+  /** The events of a stream's whole body (comments left out), read as {@link SseClient} reads them. */
   private static List<SseClient.Event> events(String body) {
     List<SseClient.Event> out = new java.util.ArrayList<>();
     for (String block : body.split("\n\n")) {
-      if (block.isEmpty()) {
-        continue;
-      }
-      String id = null;
-      String event = "message";
-      StringBuilder data = new StringBuilder();
-      for (String line : block.split("\n")) {
-        if (line.startsWith(":")) {
-          event = ":";
-          data.append(line.substring(1).trim());
-        } else if (line.startsWith("id: ")) {
-          id = line.substring(4);
-        } else if (line.startsWith("event: ")) {
-          event = line.substring(7);
-        } else if (line.startsWith("data: ")) {
-          data.append(line.substring(6));
-        } else {
-          fail("a line that is not server-sent events: " + line);
-        }
-      }
-      if (!event.equals(":")) {
-        out.add(new SseClient.Event(id, event, data.toString()));
+      SseClient.Event e = block.isEmpty() ? null : SseClient.parse(block);
+      if (e != null && !e.event().equals(":")) {
+        out.add(e);
       }
     }
     return out;

@@ -56,23 +56,30 @@ public final class SseClient {
     while ((end = pending.indexOf("\n\n")) >= 0) {
       String block = pending.substring(0, end);
       pending.delete(0, end + 2);
-      String id = null;
-      String event = "message";
-      StringBuilder data = new StringBuilder();
-      for (String line : block.split("\n")) {
-        if (line.startsWith(":")) {
-          event = ":";
-          data.append(line.substring(1).trim());
-        } else if (line.startsWith("id: ")) {
-          id = line.substring(4);
-        } else if (line.startsWith("event: ")) {
-          event = line.substring(7);
-        } else if (line.startsWith("data: ")) {
-          data.append(line.substring(6));
-        }
-      }
-      events.add(new Event(id, event, data.toString()));
+      events.add(parse(block));
     }
+  }
+
+  /** One block of a stream (the lines between blank lines) as an event, or a comment. */
+  public static Event parse(String block) {
+    String id = null;
+    String event = "message";
+    StringBuilder data = new StringBuilder();
+    for (String line : block.split("\n")) {
+      if (line.startsWith(":")) {
+        event = ":";
+        data.append(line.substring(1).trim());
+      } else if (line.startsWith("id: ")) {
+        id = line.substring(4);
+      } else if (line.startsWith("event: ")) {
+        event = line.substring(7);
+      } else if (line.startsWith("data: ")) {
+        data.append(line.substring(6));
+      } else {
+        throw new AssertionError("a line that is not server-sent events: " + line);
+      }
+    }
+    return new Event(id, event, data.toString());
   }
 
   /** The next event other than a comment, waiting at most the test bound. */

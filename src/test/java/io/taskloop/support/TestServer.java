@@ -10,6 +10,7 @@ import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.PoolOptions;
 import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -43,6 +44,15 @@ public final class TestServer {
     this.freshConnections = WebClient.create(vertx, new WebClientOptions(base).setKeepAlive(false));
   }
 
+  private TestServer(Vertx vertx, int port, int connections) {
+    this.node = null;
+    this.clock = null;
+    WebClientOptions base = new WebClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(port);
+    PoolOptions pool = new PoolOptions().setHttp1MaxSize(connections);
+    this.client = WebClient.create(vertx, base, pool);
+    this.freshConnections = WebClient.create(vertx, new WebClientOptions(base).setKeepAlive(false), pool);
+  }
+
   /** Starts a node with three loops; {@code overrides} are config keys as in the JSON file. */
   public static TestServer start(Vertx vertx, Map<String, Object> overrides) {
     JsonObject file = new JsonObject().put("http_port", 0).put("loops", 3);
@@ -51,6 +61,15 @@ public final class TestServer {
     ManualClock clock = new ManualClock(START);
     Node node = bounded(Node.start(vertx, config, clock));
     return new TestServer(vertx, node, clock);
+  }
+
+  /**
+   * A client for a node in another process ({@link ProcessCluster}) on {@code 127.0.0.1:port}: it
+   * has no {@link #node} or {@link #clock} here, only the requests and task helpers. Up to
+   * {@code connections} requests are in flight at once, so that many threads may long-poll.
+   */
+  public static TestServer remote(Vertx vertx, int port, int connections) {
+    return new TestServer(vertx, port, connections);
   }
 
   /** A client for a node started elsewhere (a cluster member). */

@@ -1,0 +1,98 @@
+package io.taskloop.metrics;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.taskloop.task.TaskState;
+import io.taskloop.task.TaskType;
+import java.util.function.Supplier;
+
+/**
+ * A node's meters, served at {@code GET /metrics} in Prometheus format. Counters are resolved
+ * once per type and state, so counting on a loop is one increment, no lookup.
+ *
+ * <ul>
+ *   <li>{@code taskloop_tasks_accepted_total{type}}, {@code taskloop_tasks_finished_total{type,state}}
+ *   <li>{@code taskloop_tasks_held{loop}}, {@code taskloop_tasks_unfinished{loop}}
+ *   <li>{@code taskloop_timer_lateness_seconds} (histogram): how late each timer ran
+ *   <li>{@code taskloop_forwards_total{scope="loop"|"node"}}: requests passed to another loop or node
+ *   <li>{@code taskloop_adopted_tasks_total}: tasks taken over from departed nodes
+ *   <li>with the node's Vert.x metrics: {@code vertx_http_server_*}, {@code vertx_eventbus_*}, {@code jvm_*}
+ * </ul>
+ */
+public final class Metrics {
+
+  private final PrometheusMeterRegistry registry;
+  private final Counter[] created = new Counter[TaskType.values().length];
+  private final Counter[][] finished = new Counter[TaskType.values().length][TaskState.values().length];
+  private final DistributionSummary lateness;
+  private final Counter loopForwards;
+  private final Counter nodeForwards;
+  private final Counter adopted;
+
+  public Metrics(PrometheusMeterRegistry registry) {
+    this.registry = registry;
+    for (TaskType type : TaskType.values()) {
+      created[type.ordinal()] = Counter.builder("taskloop.tasks.accepted").tag("type", type.wire())
+          .description("Tasks accepted (created), by type").register(registry);
+      for (TaskState state : TaskState.values()) {
+        if (state.isFinished()) {
+          finished[type.ordinal()][state.ordinal()] = Counter.builder("taskloop.tasks.finished")
+              .tag("type", type.wire()).tag("state", state.wire())
+              .description("Tasks finished, by type and final state").register(registry);
+        }
+      }
+    }
+    lateness = DistributionSummary.builder("taskloop.timer.lateness").baseUnit("seconds")
+        .description("How long after its due time each timer ran")
+        .serviceLevelObjectives(0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1)
+        .register(registry);
+    loopForwards = Counter.builder("taskloop.forwards").tag("scope", "loop")
+        .description("Requests passed to the loop that owns the task").register(registry);
+    nodeForwards = Counter.builder("taskloop.forwards").tag("scope", "node")
+        .description("Requests passed to the loop that owns the task").register(registry);
+    adopted = Counter.builder("taskloop.adopted.tasks").description("Tasks taken over from departed nodes")
+        .register(registry);
+  }
+
+  /** A registry of its own, for a node started without one (tests, embedded use). */
+  public static Metrics standalone() {
+    return new Metrics(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+  }
+
+  public PrometheusMeterRegistry registry() {
+    return registry;
+  }
+
+  public void created(TaskType type) {
+    created[type.ordinal()].increment();
+  }
+
+  public void finished(TaskType type, TaskState state) {
+    finished[type.ordinal()][state.ordinal()].increment();
+  }
+
+  public void lateness(long micros) {
+    lateness.record(Math.max(0, micros) / 1_000_000.0);
+  }
+
+  public void forwarded(boolean toAnotherNode) {
+    (toAnotherNode ? nodeForwards : loopForwards).increment();
+  }
+
+  public void adopted(int n) {
+    adopted.increment(n);
+  }
+
+  /** A loop's gauges, read when Prometheus scrapes (a plain read of the loop's counters). */
+  public void loopGauges(int loop, Supplier<Number> held, Supplier<Number> unfinished) {
+    MeterRegistry r = registry;
+    Gauge.builder("taskloop.tasks.held", held).tag("loop", Integer.toString(loop))
+        .description("Tasks held in memory by a loop, finished ones included").register(r);
+    Gauge.builder("taskloop.tasks.unfinished", unfinished).tag("loop", Integer.toString(loop))
+        .description("Tasks of a loop that have not finished").register(r);
+  }
+}
