@@ -282,9 +282,13 @@ public final class HttpApi {
     return json;
   }
 
+  /** A body that may be left out: nothing, or a JSON null (what some clients send for "no body"). */
   private static JsonObject optionalBody(RoutingContext ctx) {
     Buffer buffer = ctx.body().buffer();
-    return buffer == null || buffer.length() == 0 ? new JsonObject() : body(ctx);
+    if (buffer == null || buffer.length() == 0 || buffer.toString().trim().equals("null")) {
+      return new JsonObject();
+    }
+    return body(ctx);
   }
 
   private static String eventName(RoutingContext ctx) {

@@ -35,8 +35,7 @@ import io.taskloop.client.model.GatherRequest;
 import io.taskloop.client.model.GatherSpecView;
 import io.taskloop.client.model.Health;
 import io.taskloop.client.model.Problem;
-import io.taskloop.client.model.ProblemErrorOneOf;
-import io.taskloop.client.model.ProblemErrorOneOf1;
+import io.taskloop.client.model.ProblemError;
 import io.taskloop.client.model.ReturnWhen;
 import io.taskloop.client.model.SleepSpec;
 import io.taskloop.client.model.SleepSpecView;
@@ -308,7 +307,7 @@ class GeneratedClientTest {
     assertEquals("/delay_ms", p.getPointer());
     assertEquals("/v1/tasks", p.getInstance());
     assertNull(p.getParameter());
-    ProblemErrorOneOf first = p.getErrors().get(0).getProblemErrorOneOf();
+    ProblemError first = p.getErrors().get(0);
     assertEquals("/delay_ms", first.getPointer());
 
     // Nested: the pointer names the inline child.
@@ -323,7 +322,7 @@ class GeneratedClientTest {
     Problem q = problem(param);
     assertEquals("wait", q.getParameter());
     assertNull(q.getPointer());
-    ProblemErrorOneOf1 byParameter = q.getErrors().get(0).getProblemErrorOneOf1();
+    ProblemError byParameter = q.getErrors().get(0);
     assertEquals("wait", byParameter.getParameter());
   }
 

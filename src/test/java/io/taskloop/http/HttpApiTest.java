@@ -195,6 +195,14 @@ class HttpApiTest {
   }
 
   @Test
+  void aJsonNullIsAnOmittedOptionalBody() {
+    String id = server.create(external()).getString("id");
+    server.post("/v1/tasks/" + id + "/complete", "null").expect(200);
+    server.put("/v1/events/nothing-attached", "null").expect(200);
+    server.post("/v1/tasks", "null").problem(422, "");
+  }
+
+  @Test
   void aBodySentAsAFormIsStillReadAsJson() {
     // curl -d sends application/x-www-form-urlencoded; a large body must not trip a form decoder.
     String big = "x".repeat(20_000);
