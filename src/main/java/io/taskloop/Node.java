@@ -132,8 +132,12 @@ public final class Node {
     IMap<String, HazelcastJsonValue> records = context.hazelcast().getMap(ClusterSetup.TASKS_MAP);
     DeliveryOptions local = new DeliveryOptions().setCodecName(WireCodec.NAME).setLocalOnly(true).setSendTimeout(10_000);
     return vertx.sharedData().<String, JsonObject>getAsyncMap(NodeReport.NODES_MAP)
-        .compose(map -> map.remove(context.nodeId()))
-        .compose(v -> {
+        .compose(map -> map.remove(context.nodeId()).compose(v -> map.keys()))
+        .compose(others -> {
+          if (others.isEmpty()) {
+            LOG.info("node {} is the last of its cluster: no one to hand its tasks to", context.nodeId());
+            return Future.failedFuture(new LastNode());
+          }
           List<Future<Object>> frozen = new ArrayList<>();
           for (int i = 0; i < context.loops(); i++) {
             frozen.add(vertx.eventBus().request(Addresses.loop(context.nodeId(), i), new LoopCommand.Freeze(), local)
@@ -150,8 +154,21 @@ public final class Node {
           vertx.eventBus().publish(Addresses.NODE_LEAVING, new JsonObject().put("node", context.nodeId()));
           return untilAdopted(records, System.currentTimeMillis() + boundMs);
         })
-        .onComplete(ar -> LOG.info("node {} handed over in {} ms{}", context.nodeId(),
-            (System.nanoTime() - started) / 1_000_000, ar.failed() ? " (" + ar.cause().getMessage() + ")" : ""));
+        .transform(ar -> {
+          if (ar.failed() && ar.cause() instanceof LastNode) {
+            return Future.<Void>succeededFuture();
+          }
+          LOG.info("node {} handed over in {} ms{}", context.nodeId(), (System.nanoTime() - started) / 1_000_000,
+              ar.failed() ? " (" + ar.cause().getMessage() + ")" : "");
+          return ar.succeeded() ? Future.<Void>succeededFuture() : Future.<Void>failedFuture(ar.cause());
+        });
+  }
+
+  /** Nothing to hand over to: the other nodes are gone. */
+  private static final class LastNode extends RuntimeException {
+    LastNode() {
+      super("last node", null, false, false);
+    }
   }
 
   private Future<Void> untilAdopted(IMap<String, HazelcastJsonValue> records, long deadline) {
