@@ -186,6 +186,20 @@ public final class Node {
         });
   }
 
+  /**
+   * Drops this node's copies of tasks that the cluster map gives to other nodes: what a node
+   * does when a partition heals (also run by hand by tests and operators). Answers how many.
+   */
+  public Future<Integer> reconcile() {
+    DeliveryOptions local = new DeliveryOptions().setCodecName(WireCodec.NAME).setLocalOnly(true).setSendTimeout(30_000);
+    List<Future<Integer>> dropped = new ArrayList<>();
+    for (int i = 0; i < context.loops(); i++) {
+      dropped.add(vertx.eventBus().<Integer>request(Addresses.loop(context.nodeId(), i), new LoopCommand.Reconcile(), local)
+          .map(m -> m.body()));
+    }
+    return Future.all(dropped).map(all -> all.<Integer>list().stream().mapToInt(Integer::intValue).sum());
+  }
+
   public Future<Void> stop() {
     return vertx.undeploy(deploymentId);
   }

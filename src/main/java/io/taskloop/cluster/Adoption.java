@@ -4,6 +4,7 @@ import com.hazelcast.cluster.Member;
 import com.hazelcast.cluster.MembershipEvent;
 import com.hazelcast.cluster.MembershipListener;
 import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.core.LifecycleEvent;
 import com.hazelcast.core.HazelcastJsonValue;
 import com.hazelcast.map.IMap;
 import com.hazelcast.query.Predicates;
@@ -67,8 +68,39 @@ public final class Adoption {
         context.runOnContext(v -> memberLeft(member));
       }
     });
+    hz.getLifecycleService().addLifecycleListener(event -> {
+      if (event.getState() == LifecycleEvent.LifecycleState.MERGED) {
+        context.runOnContext(v -> healed());
+      }
+    });
     return vertx.eventBus().<JsonObject>consumer(Addresses.NODE_LEAVING,
         msg -> adoptFrom(msg.body().getString("node"), true)).completion();
+  }
+
+  /**
+   * The cluster merged after a partition: this node lists itself again (the other side may
+   * have removed it), routes to the nodes it had given up for departed, and drops its copies
+   * of tasks that the merged records give to another node.
+   */
+  public Future<Integer> healed() {
+    node.clearDeparted();
+    JsonObject info = new JsonObject().put("loops", node.loops())
+        .put("member", hz.getCluster().getLocalMember().getUuid().toString());
+    List<Future<Integer>> dropped = new ArrayList<>();
+    for (int loop = 0; loop < node.loops(); loop++) {
+      dropped.add(link.ask(loop, new LoopCommand.Reconcile(), 30_000));
+    }
+    return nodes().compose(map -> map.put(node.nodeId(), info))
+        .compose(v -> Future.all(dropped))
+        .map(all -> {
+          int n = 0;
+          for (Object count : all.list()) {
+            n += (Integer) count;
+          }
+          LOG.info("partition healed: node {} dropped {} tasks that the merged records give to other nodes",
+              node.nodeId(), n);
+          return n;
+        });
   }
 
   /** A Hazelcast member is gone: find which taskloop node it was, and adopt its tasks. */

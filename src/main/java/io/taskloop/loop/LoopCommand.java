@@ -113,6 +113,13 @@ public interface LoopCommand<R> {
     }
   }
 
+  /** The partition healed: drop the tasks the merged map gives to other nodes. Answers how many. */
+  record Reconcile() implements LoopCommand<Integer> {
+    public Future<Integer> run(TaskEngine e) {
+      return e.reconcile();
+    }
+  }
+
   /** Told to every loop of a node when another node left the cluster. */
   record NodeDeparted(String node) implements LoopCommand<Void> {
     public Future<Void> run(TaskEngine e) {

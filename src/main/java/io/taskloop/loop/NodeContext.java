@@ -98,6 +98,11 @@ public final class NodeContext {
     departed.add(node);
   }
 
+  /** After a partition heals the nodes on the other side are back: route to them again. */
+  public void clearDeparted() {
+    departed.clear();
+  }
+
   public boolean hasDeparted(String node) {
     return departed.contains(node);
   }

@@ -2,7 +2,10 @@ package io.taskloop.loop;
 
 import io.taskloop.bus.Addresses;
 import io.taskloop.bus.TaskCodec;
+import io.taskloop.cluster.ClusterSetup;
 import io.taskloop.cluster.Replicator;
+import com.hazelcast.core.HazelcastJsonValue;
+import com.hazelcast.map.IMap;
 import io.taskloop.http.TaskJson;
 import io.taskloop.metrics.Metrics;
 import io.taskloop.problem.Problem;
@@ -493,6 +496,51 @@ public final class TaskEngine {
         }
       }
     }
+  }
+
+  /**
+   * After a network partition heals: each side may have run the other's tasks (it saw the other
+   * side as departed and adopted them). The merged cluster map names one owner per task; every
+   * unfinished task this loop holds that the map gives to another node is dropped here, quietly
+   * (its owner is the one that answers for it from now on). Answers how many were dropped.
+   */
+  Future<Integer> reconcile() {
+    if (node.hazelcast() == null) {
+      return Future.succeededFuture(0);
+    }
+    List<String> mine = new ArrayList<>();
+    for (Task t : tasks.values()) {
+      if (!t.isFinished()) {
+        mine.add(t.id());
+      }
+    }
+    IMap<String, HazelcastJsonValue> map = node.hazelcast().getMap(ClusterSetup.TASKS_MAP);
+    return vertx.executeBlocking(() -> map.getAll(new java.util.HashSet<>(mine))).map(records -> {
+      int dropped = 0;
+      for (Map.Entry<String, HazelcastJsonValue> e : records.entrySet()) {
+        JsonObject record = new JsonObject(e.getValue().getValue());
+        Task held = tasks.get(e.getKey());
+        boolean elsewhere = !node.nodeId().equals(record.getString("owner"));
+        if (held != null && !held.isFinished() && elsewhere) {
+          drop(held);
+          dropped++;
+        }
+      }
+      return dropped;
+    });
+  }
+
+  /** Forgets a task another node owns, without ending it: that node's copy carries on. */
+  private void drop(Task task) {
+    Runnable abort = inFlight.remove(task.id());
+    if (abort != null) {
+      abort.run();
+    }
+    composites.remove(task.id());
+    watchers.remove(task.id());
+    tasks.remove(task.id());
+    unfinished--;
+    node.release(1);
   }
 
   /**
