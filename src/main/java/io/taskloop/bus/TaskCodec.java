@@ -21,14 +21,12 @@ public final class TaskCodec implements MessageCodec<TaskCodec.Notice, JsonObjec
 
   @Override
   public void encodeToWire(Buffer buffer, Notice notice) {
-    Buffer json = TaskJson.task(notice.task()).toBuffer();
-    buffer.appendInt(json.length()).appendBuffer(json);
+    JsonFrames.write(buffer, TaskJson.task(notice.task()));
   }
 
   @Override
   public JsonObject decodeFromWire(int pos, Buffer buffer) {
-    int length = buffer.getInt(pos);
-    return new JsonObject(buffer.getBuffer(pos + 4, pos + 4 + length));
+    return JsonFrames.read(pos, buffer);
   }
 
   @Override

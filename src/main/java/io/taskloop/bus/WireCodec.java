@@ -35,14 +35,12 @@ public final class WireCodec implements MessageCodec<Object, Object> {
 
   @Override
   public void encodeToWire(Buffer buffer, Object o) {
-    Buffer json = encode(o).toBuffer();
-    buffer.appendInt(json.length()).appendBuffer(json);
+    JsonFrames.write(buffer, encode(o));
   }
 
   @Override
   public Object decodeFromWire(int pos, Buffer buffer) {
-    int length = buffer.getInt(pos);
-    return decode(new JsonObject(buffer.getBuffer(pos + 4, pos + 4 + length)));
+    return decode(JsonFrames.read(pos, buffer));
   }
 
   @Override

@@ -9,8 +9,6 @@ import io.vertx.core.VertxOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
-import java.io.IOException;
-import java.net.ServerSocket;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -30,7 +28,7 @@ public final class TestCluster {
 
   public static TestCluster start(int size, Map<String, Object> overrides) {
     TestCluster cluster = new TestCluster();
-    List<Integer> ports = freePorts(size);
+    List<Integer> ports = ProcessCluster.freePorts(size);
     JsonArray members = new JsonArray();
     ports.forEach(p -> members.add("127.0.0.1:" + p));
     List<HazelcastClusterManager> managers = new ArrayList<>();
@@ -95,23 +93,5 @@ public final class TestCluster {
         TestServer.bounded(vertxes.get(i).close(), 60);
       }
     }
-  }
-
-  private static List<Integer> freePorts(int n) {
-    List<ServerSocket> sockets = new ArrayList<>();
-    List<Integer> ports = new ArrayList<>();
-    try {
-      for (int i = 0; i < n; i++) {
-        ServerSocket s = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
-        sockets.add(s);
-        ports.add(s.getLocalPort());
-      }
-      for (ServerSocket s : sockets) {
-        s.close();
-      }
-    } catch (IOException e) {
-      throw new AssertionError(e);
-    }
-    return ports;
   }
 }
