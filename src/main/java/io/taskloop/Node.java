@@ -132,9 +132,16 @@ public final class Node {
     IMap<String, HazelcastJsonValue> records = context.hazelcast().getMap(ClusterSetup.TASKS_MAP);
     DeliveryOptions local = new DeliveryOptions().setCodecName(WireCodec.NAME).setLocalOnly(true).setSendTimeout(10_000);
     return vertx.sharedData().<String, JsonObject>getAsyncMap(NodeReport.NODES_MAP)
-        .compose(map -> map.remove(context.nodeId()).compose(v -> map.keys()))
-        .compose(others -> {
-          if (others.isEmpty()) {
+        .compose(map -> map.remove(context.nodeId()).compose(v -> map.entries()))
+        .compose(entries -> {
+          java.util.Set<String> alive = new java.util.HashSet<>();
+          context.hazelcast().getCluster().getMembers().forEach(m -> {
+            if (!m.localMember()) {
+              alive.add(m.getUuid().toString());
+            }
+          });
+          boolean others = entries.values().stream().anyMatch(info -> alive.contains(info.getString("member")));
+          if (!others) {
             LOG.info("node {} is the last of its cluster: no one to hand its tasks to", context.nodeId());
             return Future.failedFuture(new LastNode());
           }

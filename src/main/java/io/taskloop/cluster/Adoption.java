@@ -36,6 +36,7 @@ public final class Adoption {
 
   private static final Logger LOG = LoggerFactory.getLogger(Adoption.class);
   private static final long SAFE_BOUND_MS = 30_000;
+  private static final long FORGET_DEPARTED_MS = 120_000;
 
   private final Vertx vertx;
   private final NodeContext node;
@@ -105,7 +106,7 @@ public final class Adoption {
 
   /** A Hazelcast member is gone: find which taskloop node it was, and adopt its tasks. */
   private void memberLeft(String member) {
-    memberLeft(member, 20);
+    memberLeft(member, 120);
   }
 
   private void memberLeft(String member, int triesLeft) {
@@ -147,7 +148,9 @@ public final class Adoption {
         }
       }
       if (!survivors.isEmpty() && survivors.get(0).equals(node.nodeId())) {
-        nodes().compose(map -> map.remove(departed));
+        // Forget the departed node's entry later, not now: every survivor must still find it to
+        // learn which node the lost member was, however slow its own look-up is.
+        vertx.setTimer(FORGET_DEPARTED_MS, t -> nodes().compose(map -> map.remove(departed)));
       }
       return Future.join(adopted).transform(ar -> {
         long failed = adopted.stream().filter(Future::failed).count();

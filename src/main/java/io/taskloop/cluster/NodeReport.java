@@ -108,9 +108,19 @@ public final class NodeReport {
         : Future.succeededFuture();
   }
 
+  /** Node ids whose Hazelcast member is in the cluster now, sorted (departed entries linger a while). */
   public Future<List<String>> members() {
-    return nodes().compose(AsyncMap::keys).map(keys -> {
-      List<String> ids = new ArrayList<>(keys);
+    java.util.Set<String> alive = new java.util.HashSet<>();
+    if (node.hazelcast() != null) {
+      node.hazelcast().getCluster().getMembers().forEach(m -> alive.add(m.getUuid().toString()));
+    }
+    return nodes().compose(AsyncMap::entries).map(all -> {
+      List<String> ids = new ArrayList<>();
+      all.forEach((id, info) -> {
+        if (node.hazelcast() == null || alive.contains(info.getString("member"))) {
+          ids.add(id);
+        }
+      });
       ids.sort(String::compareTo);
       return ids;
     });
