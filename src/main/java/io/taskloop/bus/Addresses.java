@@ -21,11 +21,6 @@ public final class Addresses {
   private Addresses() {
   }
 
-  /** Where one task's finish is published: {@code taskloop.v1.task.done.<id>}. */
-  public static String taskDone(String taskId) {
-    return TASK_DONE + "." + taskId;
-  }
-
   /** Where a node's loops publish task changes for the live streams open on that node. */
   public static String stream(String node) {
     return "taskloop.stream." + node;

@@ -26,6 +26,7 @@ public final class LoopLink {
   static final long ANSWER_TIMEOUT_MS = 10_000;
   /** Added to a long-poll's own wait so the poll ends first and the bus timeout only catches a stuck loop. */
   public static final long WAIT_SLACK_MS = 5_000;
+  private static final int ADOPTED_CACHE = 100_000;
 
   private final Vertx vertx;
   private final NodeContext node;
@@ -34,6 +35,13 @@ public final class LoopLink {
   private TaskEngine engine;
   private final Map<String, Set<Promise<?>>> pending = new HashMap<>();
   private final Directory directory;
+  /** Owners of adopted tasks already looked up, so later requests go straight there (bounded). */
+  private final Map<String, Owner> adopted = new java.util.LinkedHashMap<>(1_024, 0.75f, true) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<String, Owner> eldest) {
+      return size() > ADOPTED_CACHE;
+    }
+  };
 
   LoopLink(Vertx vertx, NodeContext node, int self) {
     this.vertx = vertx;
@@ -105,7 +113,14 @@ public final class LoopLink {
   public <R> Future<R> askTask(String taskId, LoopCommand<R> command, long timeoutMs) {
     Owner owner = node.requireOwner(taskId);
     if (node.config().clustered() && node.hasDeparted(owner.node())) {
-      return directory.resolve(taskId).compose(adopter -> ask(adopter, command, timeoutMs));
+      Owner adopter = adopted.get(taskId);
+      if (adopter != null && !node.hasDeparted(adopter.node())) {
+        return ask(adopter, command, timeoutMs);
+      }
+      return directory.resolve(taskId).compose(found -> {
+        adopted.put(taskId, found);
+        return ask(found, command, timeoutMs);
+      });
     }
     Future<R> asked = ask(owner, command, timeoutMs);
     if (!node.config().clustered() || node.isHere(owner)) {

@@ -386,13 +386,11 @@ public final class TaskEngine {
   }
 
   /**
-   * Publishes the finish on {@code taskloop.v1.task.done} and the task's own address, and runs
-   * its done hooks. The codec builds JSON only for a consumer that is there to read it.
+   * Publishes the finish on {@code taskloop.v1.task.done} and runs its done hooks. The codec builds JSON only for a consumer that is there to read it.
    */
   private void announce(Task task) {
     TaskCodec.Notice notice = new TaskCodec.Notice(task, node.nodeId());
     vertx.eventBus().publish(Addresses.TASK_DONE, notice, doneOptions);
-    vertx.eventBus().publish(Addresses.taskDone(task.id()), notice, doneOptions);
     OnDone hook = task.spec().common().onDone();
     if (hook != null) {
       outbound.done(hook, TaskJson.task(task));
