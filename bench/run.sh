@@ -17,6 +17,7 @@
 # rebuild during the run cannot swap classes under a running JVM; its sha256 and the git commit
 # are recorded in the table.
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 cd "$(dirname "$0")/.."
 # TASKLOOP_JAR: the jar to measure (default target/taskloop.jar, built if missing).
@@ -70,18 +71,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() {
-  local port
-  for _ in $(seq 1 100); do
-    port=$((20000 + RANDOM % 30000))
-    if [ -z "$(ss -Htln "sport = :$port")" ]; then
-      echo "$port"
-      return
-    fi
-  done
-  echo "no free port found" >&2
-  exit 1
-}
 
 wait_ready() { # url pid log
   for _ in $(seq 1 120); do
@@ -99,10 +88,6 @@ wait_ready() { # url pid log
   exit 1
 }
 
-stop() { # pid
-  kill "$1" 2>/dev/null || true
-  wait "$1" 2>/dev/null || true
-}
 
 # start_taskloop NAME [VAR=value ...] [-- extra JVM options]: sets TL_PID, TL_PORT, TL_CMD.
 start_taskloop() {
@@ -133,8 +118,6 @@ result_field() { # file field
 # CPU accounting for one measured run, to see interference: the machine's busy jiffies (user,
 # nice, system, irq, softirq: loopback packets are processed in softirq, which Linux may charge
 # to the process it interrupted), minus the server's and the client's own.
-busy_jiffies() { awk '/^cpu /{ print $2 + $3 + $4 + $7 + $8; exit }' /proc/stat; }
-proc_jiffies() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
 # Another session's build or tests on this machine would take CPU from the run. quiet_gate waits
 # (at most 60 s) until the machine is under 10% busy over one second, servers idle.

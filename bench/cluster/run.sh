@@ -26,6 +26,7 @@
 # processes to calm down before each measured run), EXTRAS (1: also a single non-clustered node
 # under the same create-and-await load and the same latency tool, and the SIGSTOP adoption on a 4th node).
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 cd "$(dirname "$0")/../.."
 SRC_JAR=${TASKLOOP_JAR:-target/taskloop.jar}
@@ -82,20 +83,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-TAKEN=" "
-free_port() {
-  local port
-  for _ in $(seq 1 100); do
-    port=$((20000 + RANDOM % 30000))
-    if [ -z "$(ss -Htln "sport = :$port")" ] && [[ "$TAKEN" != *" $port "* ]]; then
-      TAKEN="$TAKEN$port "
-      echo "$port"
-      return
-    fi
-  done
-  echo "no free port found" >&2
-  exit 1
-}
 
 declare -A PID HTTP CPORT CMD
 CLUSTER_NAME=bench-$$-$RANDOM
@@ -142,15 +129,12 @@ wait_cluster() {
 # ------------------------------------------------------------------ CPU accounting
 # Busy jiffies of the machine (user, nice, system, irq, softirq) and of given processes: how the
 # two cores were shared during a measured run, and whether another session took some.
-busy_jiffies() { awk '/^cpu /{ print $2 + $3 + $4 + $7 + $8; exit }' /proc/stat; }
-proc_jiffies() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
-nodes_jiffies() { local s=0 p; for p in "$@"; do s=$((s + $(proc_jiffies "$p"))); done; echo "$s"; }
 
 # quiet_gate PID...: waits (at most QUIET_MAX s) until everything but these processes takes < 10% of the machine.
 quiet_gate() {
   local b0 b1 s0 s1
   for _ in $(seq 1 "$QUIET_MAX"); do
-    b0=$(busy_jiffies); s0=$(nodes_jiffies "$@"); sleep 1; b1=$(busy_jiffies); s1=$(nodes_jiffies "$@")
+    b0=$(busy_jiffies); s0=$(pids_jiffies "$@"); sleep 1; b1=$(busy_jiffies); s1=$(pids_jiffies "$@")
     if [ $(( (b1 - b0) - (s1 - s0) )) -lt $(( $(nproc) * 10 )) ]; then
       return
     fi

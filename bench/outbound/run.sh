@@ -27,6 +27,7 @@
 # FIRE (1: run (h2)), FIRE_DURATION (5s), DRAIN_MAX (90: seconds), CLUSTER (1: run (e1)-(e3)),
 # CONSUMER_MEMBER (lite: the consumer holds no partition of the cluster's maps; data: it does).
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 cd "$(dirname "$0")/../.."
 SRC_JAR=${TASKLOOP_JAR:-target/taskloop.jar}
@@ -88,20 +89,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-TAKEN=" "
-free_port() {
-  local port
-  for _ in $(seq 1 100); do
-    port=$((20000 + RANDOM % 30000))
-    if [ -z "$(ss -Htln "sport = :$port")" ] && [[ "$TAKEN" != *" $port "* ]]; then
-      TAKEN="$TAKEN$port "
-      echo "$port"
-      return
-    fi
-  done
-  echo "no free port found" >&2
-  exit 1
-}
 
 wait_ready() { # url pid log
   for _ in $(seq 1 240); do
@@ -119,10 +106,6 @@ wait_ready() { # url pid log
   exit 1
 }
 
-stop() { # pid
-  kill "$1" 2>/dev/null || true
-  wait "$1" 2>/dev/null || true
-}
 
 # start_taskloop NAME [VAR=value ...]: a fresh node on a fresh port; sets TL_PID, TL_PORT, TL_CMD.
 start_taskloop() {
@@ -153,9 +136,6 @@ state_field() { # file field: from the STATE line of outbound.lua
 # ------------------------------------------------------------------ CPU accounting
 # The machine's busy jiffies (user, nice, system, irq, softirq: loopback packets are processed in
 # softirq, charged to whichever process it interrupted) and those of given processes.
-busy_jiffies() { awk '/^cpu /{ print $2 + $3 + $4 + $7 + $8; exit }' /proc/stat; }
-proc_jiffies() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
-pids_jiffies() { local s=0 p; for p in "$@"; do s=$((s + $(proc_jiffies "$p"))); done; echo "$s"; }
 
 # quiet_gate LABEL PID...: waits (at most QUIET_MAX s) until everything but these processes (this
 # script's idle servers) took under 10% of the machine in each of QUIET_SECONDS seconds in a row;
