@@ -36,9 +36,13 @@ public record Config(
     String clusterHost,
     String clusterServiceDns,
     String clusterPublicHost,
-    String logFormat) {
+    String logFormat,
+    String store,
+    String dataDir,
+    String postgresUrl) {
 
   public static final List<String> CLUSTER_MODES = List.of("none", "tcp", "kubernetes");
+  public static final List<String> STORES = List.of("sqlite", "postgres", "memory");
 
   /** Every key, with its default. The key is the JSON name; the environment name derives from it. */
   public static final Map<String, Object> DEFAULTS = Map.ofEntries(
@@ -72,7 +76,12 @@ public record Config(
       Map.entry("cluster_service_dns", ""),
       // The address other members reach this one at, when cluster_host is a wildcard (a pod IP).
       Map.entry("cluster_public_host", ""),
-      Map.entry("log_format", "text"));
+      Map.entry("log_format", "text"),
+      // Where acknowledged changes are kept: sqlite (a file under data_dir), postgres (one
+      // database a cluster shares, at postgres_url), or memory (nothing survives a restart).
+      Map.entry("store", "sqlite"),
+      Map.entry("data_dir", "./data"),
+      Map.entry("postgres_url", ""));
 
   public static String envName(String key) {
     return "TASKLOOP_" + key.toUpperCase(java.util.Locale.ROOT);
@@ -118,7 +127,10 @@ public record Config(
         v.string("cluster_host"),
         v.string("cluster_service_dns"),
         v.string("cluster_public_host"),
-        v.oneOf("log_format", List.of("text", "json")));
+        v.oneOf("log_format", List.of("text", "json")),
+        v.oneOf("store", STORES),
+        v.string("data_dir"),
+        v.string("postgres_url"));
     if (config.clusterMode().equals("kubernetes") && config.clusterServiceDns().isBlank()) {
       throw new IllegalArgumentException("cluster_mode kubernetes needs cluster_service_dns (" + envName("cluster_service_dns")
           + "), the DNS name of the headless service of the Hazelcast port");
@@ -126,6 +138,13 @@ public record Config(
     if (config.clusterMode().equals("tcp") && config.clusterMembers().isEmpty()) {
       throw new IllegalArgumentException("cluster_mode tcp needs cluster_members (" + envName("cluster_members")
           + "), a list of host:port");
+    }
+    if (config.store().equals("postgres") && config.postgresUrl().isBlank()) {
+      throw new IllegalArgumentException("store postgres needs postgres_url (" + envName("postgres_url")
+          + "), postgresql://user[:password]@host:port/db");
+    }
+    if (config.store().equals("sqlite") && config.dataDir().isBlank()) {
+      throw new IllegalArgumentException("store sqlite needs data_dir (" + envName("data_dir") + "), a directory");
     }
     return config;
   }
@@ -146,7 +165,8 @@ public record Config(
         .put("cluster_mode", clusterMode).put("cluster_members", new JsonArray(clusterMembers))
         .put("cluster_port", clusterPort).put("cluster_name", clusterName).put("cluster_host", clusterHost)
         .put("cluster_service_dns", clusterServiceDns).put("cluster_public_host", clusterPublicHost)
-        .put("log_format", logFormat);
+        .put("log_format", logFormat)
+        .put("store", store).put("data_dir", dataDir).put("postgres_url", postgresUrl);
   }
 
   private record Values(JsonObject file, Map<String, String> env) {
