@@ -1,7 +1,7 @@
 package io.taskloop;
 
 import com.hazelcast.core.HazelcastInstance;
-import io.taskloop.bus.Addresses;
+import io.taskloop.loop.Addresses;
 import io.taskloop.bus.WireCodec;
 import io.taskloop.bus.TaskCodec;
 import io.taskloop.config.Config;

@@ -1,6 +1,7 @@
 package io.taskloop.bus;
 
-import io.taskloop.http.TaskJson;
+import io.taskloop.loop.Addresses;
+import io.taskloop.task.TaskJson;
 import io.taskloop.task.Task;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.MessageCodec;

@@ -1,11 +1,12 @@
 package io.taskloop.bus;
 
-import io.taskloop.http.TaskJson;
+import io.taskloop.loop.Addresses;
+import io.taskloop.task.TaskJson;
 import io.taskloop.loop.LoopCommand;
 import io.taskloop.loop.LoopStats;
-import io.taskloop.loop.Owner;
+import io.taskloop.task.Owner;
 import io.taskloop.loop.TaskFilter;
-import io.taskloop.problem.Problem;
+import io.taskloop.task.Problem;
 import io.taskloop.task.OutboundGuard;
 import io.taskloop.task.SpecDecoder;
 import io.taskloop.task.Task;

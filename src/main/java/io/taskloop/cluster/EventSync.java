@@ -1,8 +1,8 @@
 package io.taskloop.cluster;
 
-import io.taskloop.bus.Addresses;
+import io.taskloop.loop.Addresses;
 import io.taskloop.loop.EventTable;
-import io.taskloop.loop.EventView;
+import io.taskloop.task.EventView;
 import io.taskloop.loop.NodeContext;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;

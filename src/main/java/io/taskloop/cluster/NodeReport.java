@@ -1,6 +1,6 @@
 package io.taskloop.cluster;
 
-import io.taskloop.bus.Addresses;
+import io.taskloop.loop.Addresses;
 import io.taskloop.loop.LoopCommand;
 import io.taskloop.loop.LoopLink;
 import io.taskloop.loop.LoopStats;

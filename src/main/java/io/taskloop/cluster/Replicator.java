@@ -2,7 +2,7 @@ package io.taskloop.cluster;
 
 import com.hazelcast.core.HazelcastJsonValue;
 import com.hazelcast.map.IMap;
-import io.taskloop.http.TaskJson;
+import io.taskloop.task.TaskJson;
 import io.taskloop.task.Task;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;

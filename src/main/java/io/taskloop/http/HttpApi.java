@@ -1,15 +1,16 @@
 package io.taskloop.http;
 
+import io.taskloop.task.TaskJson;
 import io.taskloop.cluster.NodeReport;
-import io.taskloop.loop.EventView;
+import io.taskloop.task.EventView;
 import io.taskloop.loop.LoopCommand;
 import io.taskloop.loop.LoopLink;
 import io.taskloop.loop.LoopStats;
 import io.taskloop.loop.NodeContext;
-import io.taskloop.loop.Owner;
+import io.taskloop.task.Owner;
 import io.taskloop.loop.TaskEngine;
 import io.taskloop.loop.TaskFilter;
-import io.taskloop.problem.Problem;
+import io.taskloop.task.Problem;
 import io.taskloop.task.SpecDecoder;
 import io.taskloop.task.Task;
 import io.taskloop.task.TaskError;

@@ -1,6 +1,6 @@
 package io.taskloop.http;
 
-import io.taskloop.problem.Problem;
+import io.taskloop.task.Problem;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.DecodeException;

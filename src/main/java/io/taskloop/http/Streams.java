@@ -1,13 +1,14 @@
 package io.taskloop.http;
 
-import io.taskloop.bus.Addresses;
+import io.taskloop.task.TaskJson;
+import io.taskloop.loop.Addresses;
 import io.taskloop.loop.ChangeLog;
 import io.taskloop.loop.LoopCommand;
 import io.taskloop.loop.LoopLink;
 import io.taskloop.loop.NodeContext;
-import io.taskloop.loop.Owner;
+import io.taskloop.task.Owner;
 import io.taskloop.loop.TaskFilter;
-import io.taskloop.problem.Problem;
+import io.taskloop.task.Problem;
 import io.taskloop.task.Task;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;

@@ -1,6 +1,6 @@
 package io.taskloop.http;
 
-import io.taskloop.problem.Problem;
+import io.taskloop.task.Problem;
 
 /**
  * The opaque cursor of {@code GET /v1/tasks}: for each loop, the last sequence number already

@@ -1,6 +1,6 @@
 package io.taskloop.http;
 
-import io.taskloop.problem.Problem;
+import io.taskloop.task.Problem;
 import io.vertx.core.http.HttpServerRequest;
 
 /**

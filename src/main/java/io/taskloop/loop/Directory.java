@@ -1,9 +1,10 @@
 package io.taskloop.loop;
 
+import io.taskloop.task.Owner;
 import com.hazelcast.core.HazelcastJsonValue;
 import com.hazelcast.map.IMap;
 import io.taskloop.cluster.ClusterSetup;
-import io.taskloop.problem.Problem;
+import io.taskloop.task.Problem;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;

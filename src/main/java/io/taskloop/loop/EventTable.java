@@ -1,6 +1,7 @@
 package io.taskloop.loop;
 
-import io.taskloop.problem.Problem;
+import io.taskloop.task.EventView;
+import io.taskloop.task.Problem;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;

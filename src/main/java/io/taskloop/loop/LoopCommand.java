@@ -1,5 +1,7 @@
 package io.taskloop.loop;
 
+import io.taskloop.task.EventView;
+import io.taskloop.task.Owner;
 import io.taskloop.task.Task;
 import io.taskloop.task.TaskError;
 import io.taskloop.task.TaskSpec;

@@ -1,8 +1,9 @@
 package io.taskloop.loop;
 
-import io.taskloop.bus.Addresses;
+import io.taskloop.task.Owner;
+import io.taskloop.loop.Addresses;
 import io.taskloop.bus.WireCodec;
-import io.taskloop.problem.Problem;
+import io.taskloop.task.Problem;
 import io.taskloop.task.Task;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;

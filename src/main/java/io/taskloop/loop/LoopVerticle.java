@@ -1,6 +1,6 @@
 package io.taskloop.loop;
 
-import io.taskloop.bus.Addresses;
+import io.taskloop.loop.Addresses;
 import io.taskloop.bus.EventBusApi;
 import io.taskloop.cluster.Adoption;
 import io.taskloop.cluster.ClusterSetup;

@@ -1,8 +1,9 @@
 package io.taskloop.loop;
 
+import io.taskloop.task.Owner;
 import io.taskloop.config.Config;
 import io.taskloop.metrics.Metrics;
-import io.taskloop.problem.Problem;
+import io.taskloop.task.Problem;
 import io.taskloop.task.OutboundGuard;
 import io.taskloop.task.SpecDecoder;
 import java.time.Clock;

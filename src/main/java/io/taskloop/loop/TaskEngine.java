@@ -1,14 +1,15 @@
 package io.taskloop.loop;
 
-import io.taskloop.bus.Addresses;
+import io.taskloop.task.Owner;
+import io.taskloop.loop.Addresses;
 import io.taskloop.bus.TaskCodec;
 import io.taskloop.cluster.ClusterSetup;
 import io.taskloop.cluster.Replicator;
 import com.hazelcast.core.HazelcastJsonValue;
 import com.hazelcast.map.IMap;
-import io.taskloop.http.TaskJson;
+import io.taskloop.task.TaskJson;
 import io.taskloop.metrics.Metrics;
-import io.taskloop.problem.Problem;
+import io.taskloop.task.Problem;
 import io.taskloop.task.Attempt;
 import io.taskloop.task.ChildRef;
 import io.taskloop.task.Common;

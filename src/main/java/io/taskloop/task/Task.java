@@ -1,6 +1,6 @@
 package io.taskloop.task;
 
-import io.taskloop.loop.Owner;
+import io.taskloop.task.Owner;
 import java.util.List;
 
 /**

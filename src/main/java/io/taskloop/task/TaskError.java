@@ -1,6 +1,6 @@
 package io.taskloop.task;
 
-import io.taskloop.problem.Problem;
+import io.taskloop.task.Problem;
 import io.vertx.core.json.JsonObject;
 
 /** An error as clients see it: {@code {type, message, data}}, modelled on a Python exception. */

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.hazelcast.core.HazelcastJsonValue;
 import com.hazelcast.map.IMap;
-import io.taskloop.bus.Addresses;
+import io.taskloop.loop.Addresses;
 import io.taskloop.bus.WireCodec;
 import io.taskloop.loop.LoopCommand;
 import io.taskloop.support.TestCluster;

@@ -10,7 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import io.taskloop.problem.Problem;
+import io.taskloop.task.Problem;
 import io.taskloop.support.SseClient;
 import io.taskloop.support.TestServer;
 import io.taskloop.support.TestServer.Resp;

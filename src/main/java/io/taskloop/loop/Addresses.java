@@ -1,4 +1,4 @@
-package io.taskloop.bus;
+package io.taskloop.loop;
 
 /** Every event-bus address taskloop uses, in one place. */
 public final class Addresses {

@@ -1,4 +1,4 @@
-package io.taskloop.problem;
+package io.taskloop.task;
 
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;

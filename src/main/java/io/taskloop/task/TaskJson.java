@@ -1,7 +1,7 @@
-package io.taskloop.http;
+package io.taskloop.task;
 
-import io.taskloop.loop.EventView;
-import io.taskloop.loop.Owner;
+import io.taskloop.task.EventView;
+import io.taskloop.task.Owner;
 import io.taskloop.task.Attempt;
 import io.taskloop.task.Common;
 import io.taskloop.task.EventBusSpec;
