@@ -1,51 +1,43 @@
 package io.taskloop;
 
 import com.hazelcast.core.HazelcastInstance;
-import io.taskloop.loop.Addresses;
-import io.taskloop.bus.WireCodec;
 import io.taskloop.bus.TaskCodec;
+import io.taskloop.bus.WireCodec;
+import io.taskloop.cluster.ClusterDirectory;
+import io.taskloop.cluster.HandOver;
 import io.taskloop.config.Config;
+import io.taskloop.loop.Directory;
 import io.taskloop.loop.LoopCommand;
+import io.taskloop.loop.LoopLink;
 import io.taskloop.loop.LoopVerticle;
 import io.taskloop.loop.NodeContext;
 import io.taskloop.metrics.Metrics;
 import io.vertx.core.DeploymentOptions;
-import com.hazelcast.core.HazelcastJsonValue;
-import com.hazelcast.map.IMap;
-import com.hazelcast.query.Predicates;
-import io.taskloop.cluster.ClusterSetup;
-import io.taskloop.cluster.NodeReport;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
-import io.vertx.core.json.JsonObject;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
-import io.vertx.core.eventbus.DeliveryOptions;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
-/** A running taskloop node: its loops deployed on one Vert.x instance. */
+/** A running taskloop node: its loops deployed on one Vert.x instance, and what wires them together. */
 public final class Node {
 
-  private static final Logger LOG = LoggerFactory.getLogger(Node.class);
   private static final String ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789";
 
   private final Vertx vertx;
   private final NodeContext context;
-  private final List<LoopVerticle> loops;
+  private final LoopWiring wiring;
+  private final HazelcastInstance hazelcast;
   private final String deploymentId;
 
-  private Node(Vertx vertx, NodeContext context, List<LoopVerticle> loops, String deploymentId) {
+  private Node(Vertx vertx, NodeContext context, LoopWiring wiring, HazelcastInstance hazelcast, String deploymentId) {
     this.vertx = vertx;
     this.context = context;
-    this.loops = loops;
+    this.wiring = wiring;
+    this.hazelcast = hazelcast;
     this.deploymentId = deploymentId;
   }
 
@@ -61,21 +53,20 @@ public final class Node {
 
   /** Starts a node whose meters go to {@code metrics} (the registry Vert.x reports to, in Main). */
   public static Future<Node> start(Vertx vertx, Config config, Clock clock, HazelcastInstance hazelcast, Metrics metrics) {
-    NodeContext context = new NodeContext(newNodeId(), config, clock, hazelcast, metrics);
+    NodeContext context = new NodeContext(newNodeId(), config, clock,
+        hazelcast == null ? n -> Directory.NONE : n -> new ClusterDirectory(vertx, hazelcast, n), metrics);
     registerCodec(vertx);
     AtomicBoolean ready = new AtomicBoolean();
-    List<LoopVerticle> loops = new CopyOnWriteArrayList<>();
     AtomicInteger next = new AtomicInteger();
-    return vertx.fileSystem().readFile("openapi.yaml")
-        .compose(contract -> vertx.deployVerticle(() -> {
-          LoopVerticle loop = new LoopVerticle(context, next.getAndIncrement(), contract, ready::get);
-          loops.add(loop);
-          return loop;
-        }, new DeploymentOptions().setInstances(config.loops())))
-        .map(id -> {
-          ready.set(true);
-          return new Node(vertx, context, new ArrayList<>(loops), id);
-        });
+    return vertx.fileSystem().readFile("openapi.yaml").compose(contract -> {
+      LoopWiring wiring = new LoopWiring(vertx, context, contract, hazelcast, ready::get);
+      return vertx.deployVerticle(() -> new LoopVerticle(context, next.getAndIncrement(), wiring),
+              new DeploymentOptions().setInstances(config.loops()))
+          .map(id -> {
+            ready.set(true);
+            return new Node(vertx, context, wiring, hazelcast, id);
+          });
+    });
   }
 
   private static void registerCodec(Vertx vertx) {
@@ -101,7 +92,7 @@ public final class Node {
   }
 
   public int port() {
-    return loops.get(0).port();
+    return wiring.port();
   }
 
   public Config config() {
@@ -110,87 +101,19 @@ public final class Node {
 
   /** Tells every loop the clock moved, so what is now due runs; completes when all have run it. */
   public Future<Void> tick() {
-    List<Future<Object>> ticks = new ArrayList<>();
-    DeliveryOptions options = new DeliveryOptions().setCodecName(WireCodec.NAME).setLocalOnly(true).setSendTimeout(5_000);
+    List<Future<Void>> ticks = new ArrayList<>();
     for (int i = 0; i < context.loops(); i++) {
-      ticks.add(vertx.eventBus().request(Addresses.loop(context.nodeId(), i), new LoopCommand.Tick(), options)
-          .map(m -> m.body()));
+      ticks.add(LoopLink.askFromAnywhere(vertx, context, i, new LoopCommand.Tick(), 5_000));
     }
     return Future.all(ticks).mapEmpty();
   }
 
   /**
-   * Leaves gracefully: the node leaves the members list, every loop stops and writes its
-   * records, the others are told to adopt them (re-running in-flight attempts, no OwnerLost),
-   * and this completes once no record names this node as owner any more, or after a bound.
+   * Leaves gracefully (from any thread): in a cluster the others adopt this node's tasks first,
+   * within {@code boundMs}; a node that runs alone has no one to hand them to.
    */
   public Future<Void> leave(long boundMs) {
-    if (context.hazelcast() == null) {
-      return Future.succeededFuture();
-    }
-    long started = System.nanoTime();
-    IMap<String, HazelcastJsonValue> records = context.hazelcast().getMap(ClusterSetup.TASKS_MAP);
-    DeliveryOptions local = new DeliveryOptions().setCodecName(WireCodec.NAME).setLocalOnly(true).setSendTimeout(10_000);
-    return vertx.sharedData().<String, JsonObject>getAsyncMap(NodeReport.NODES_MAP)
-        .compose(map -> map.remove(context.nodeId()).compose(v -> map.entries()))
-        .compose(entries -> {
-          java.util.Set<String> alive = new java.util.HashSet<>();
-          context.hazelcast().getCluster().getMembers().forEach(m -> {
-            if (!m.localMember()) {
-              alive.add(m.getUuid().toString());
-            }
-          });
-          boolean others = entries.values().stream().anyMatch(info -> alive.contains(info.getString("member")));
-          if (!others) {
-            LOG.info("node {} is the last of its cluster: no one to hand its tasks to", context.nodeId());
-            return Future.failedFuture(new LastNode());
-          }
-          List<Future<Object>> frozen = new ArrayList<>();
-          for (int i = 0; i < context.loops(); i++) {
-            frozen.add(vertx.eventBus().request(Addresses.loop(context.nodeId(), i), new LoopCommand.Freeze(), local)
-                .map(m -> m.body()));
-          }
-          return Future.all(frozen);
-        })
-        .compose(all -> {
-          int handed = 0;
-          for (Object n : all.list()) {
-            handed += (Integer) n;
-          }
-          LOG.info("node {} hands {} unfinished tasks over", context.nodeId(), handed);
-          vertx.eventBus().publish(Addresses.NODE_LEAVING, new JsonObject().put("node", context.nodeId()));
-          return untilAdopted(records, System.currentTimeMillis() + boundMs);
-        })
-        .transform(ar -> {
-          if (ar.failed() && ar.cause() instanceof LastNode) {
-            return Future.<Void>succeededFuture();
-          }
-          LOG.info("node {} handed over in {} ms{}", context.nodeId(), (System.nanoTime() - started) / 1_000_000,
-              ar.failed() ? " (" + ar.cause().getMessage() + ")" : "");
-          return ar.succeeded() ? Future.<Void>succeededFuture() : Future.<Void>failedFuture(ar.cause());
-        });
-  }
-
-  /** Nothing to hand over to: the other nodes are gone. */
-  private static final class LastNode extends RuntimeException {
-    LastNode() {
-      super("last node", null, false, false);
-    }
-  }
-
-  private Future<Void> untilAdopted(IMap<String, HazelcastJsonValue> records, long deadline) {
-    return vertx.executeBlocking(() -> records.keySet(Predicates.equal("owner", context.nodeId())).size())
-        .compose(left -> {
-          if (left == 0) {
-            return Future.succeededFuture();
-          }
-          if (System.currentTimeMillis() > deadline) {
-            return Future.failedFuture(left + " records were not adopted in time");
-          }
-          Promise<Void> again = Promise.promise();
-          vertx.setTimer(100, t -> untilAdopted(records, deadline).onComplete(again));
-          return again.future();
-        });
+    return hazelcast == null ? Future.succeededFuture() : new HandOver(vertx, context, hazelcast).leave(boundMs);
   }
 
   /**
@@ -198,13 +121,7 @@ public final class Node {
    * does when a partition heals (also run by hand by tests and operators). Answers how many.
    */
   public Future<Integer> reconcile() {
-    DeliveryOptions local = new DeliveryOptions().setCodecName(WireCodec.NAME).setLocalOnly(true).setSendTimeout(30_000);
-    List<Future<Integer>> dropped = new ArrayList<>();
-    for (int i = 0; i < context.loops(); i++) {
-      dropped.add(vertx.eventBus().<Integer>request(Addresses.loop(context.nodeId(), i), new LoopCommand.Reconcile(), local)
-          .map(m -> m.body()));
-    }
-    return Future.all(dropped).map(all -> all.<Integer>list().stream().mapToInt(Integer::intValue).sum());
+    return wiring.adoption() == null ? Future.succeededFuture(0) : wiring.adoption().reconcile();
   }
 
   public Future<Void> stop() {

@@ -2,7 +2,8 @@ package io.taskloop.bus;
 
 import io.taskloop.loop.Addresses;
 import io.taskloop.task.TaskJson;
-import io.taskloop.task.Task;
+import io.taskloop.loop.DoneNotice;
+import io.taskloop.loop.Wire;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.MessageCodec;
 import io.vertx.core.json.JsonObject;
@@ -12,16 +13,12 @@ import io.vertx.core.json.JsonObject;
  * JSON is built only when a consumer receives it (locally) or it crosses the wire (clustered).
  * Consumers always see the same JSON as the HTTP API.
  */
-public final class TaskCodec implements MessageCodec<TaskCodec.Notice, JsonObject> {
+public final class TaskCodec implements MessageCodec<DoneNotice, JsonObject> {
 
-  public static final String NAME = "taskloop.task";
-
-  /** A task as it finished, with the node that owns it. */
-  public record Notice(Task task, String nodeId) {
-  }
+  public static final String NAME = Wire.DONE_CODEC;
 
   @Override
-  public void encodeToWire(Buffer buffer, Notice notice) {
+  public void encodeToWire(Buffer buffer, DoneNotice notice) {
     JsonFrames.write(buffer, TaskJson.task(notice.task()));
   }
 
@@ -31,7 +28,7 @@ public final class TaskCodec implements MessageCodec<TaskCodec.Notice, JsonObjec
   }
 
   @Override
-  public JsonObject transform(Notice notice) {
+  public JsonObject transform(DoneNotice notice) {
     return TaskJson.task(notice.task());
   }
 

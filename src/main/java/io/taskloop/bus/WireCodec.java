@@ -4,6 +4,7 @@ import io.taskloop.loop.Addresses;
 import io.taskloop.task.TaskJson;
 import io.taskloop.loop.LoopCommand;
 import io.taskloop.loop.LoopStats;
+import io.taskloop.loop.Wire;
 import io.taskloop.task.Owner;
 import io.taskloop.loop.TaskFilter;
 import io.taskloop.task.Problem;
@@ -28,7 +29,7 @@ import java.util.List;
  */
 public final class WireCodec implements MessageCodec<Object, Object> {
 
-  public static final String NAME = "taskloop.wire";
+  public static final String NAME = Wire.CODEC;
 
   /** Tasks from another node were checked there; here their specs are only read back. */
   private final SpecDecoder decoder = new SpecDecoder(Integer.MAX_VALUE, 10_000,
@@ -72,6 +73,10 @@ public final class WireCodec implements MessageCodec<Object, Object> {
     } else if (o instanceof Problem p) {
       kind = "Problem";
       v = p.toWire();
+    } else if (o instanceof Throwable t) {
+      // Loops answer with problems only; anything else is a bug, answered as one rather than never.
+      kind = "Problem";
+      v = Problem.internal("the node failed on this request (" + t.getClass().getSimpleName() + "); it is logged").toWire();
     } else if (o instanceof List<?> list) {
       kind = "Tasks";
       JsonArray items = new JsonArray();
@@ -103,6 +108,9 @@ public final class WireCodec implements MessageCodec<Object, Object> {
       v.put("id", c.id()).put("error", c.error().toJson());
     } else if (o instanceof LoopCommand.Delete c) {
       kind = "Delete";
+      v.put("id", c.id());
+    } else if (o instanceof LoopCommand.Replay c) {
+      kind = "Replay";
       v.put("id", c.id());
     } else if (o instanceof LoopCommand.Watch c) {
       kind = "Watch";
@@ -150,6 +158,7 @@ public final class WireCodec implements MessageCodec<Object, Object> {
       case "Complete" -> new LoopCommand.Complete(v.getString("id"), v.getValue("result"));
       case "Fail" -> new LoopCommand.Fail(v.getString("id"), TaskError.fromRequest(new JsonObject().put("error", v.getJsonObject("error"))));
       case "Delete" -> new LoopCommand.Delete(v.getString("id"));
+      case "Replay" -> new LoopCommand.Replay(v.getString("id"));
       case "Watch" -> new LoopCommand.Watch(v.getString("child"), new Owner(v.getString("node"), v.getInteger("loop")),
           v.getString("parent"));
       case "ChildDone" -> new LoopCommand.ChildDone(v.getString("parent"), TaskJson.fromJson(v.getJsonObject("child"), decoder));

@@ -12,6 +12,7 @@ import io.taskloop.loop.Addresses;
 import io.taskloop.loop.LoopCommand;
 import io.taskloop.loop.LoopLink;
 import io.taskloop.loop.NodeContext;
+import io.taskloop.loop.Resume;
 import io.taskloop.task.Task;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -44,17 +45,14 @@ public final class Adoption {
   private final HazelcastInstance hz;
   private Context context;
 
-  public Adoption(Vertx vertx, NodeContext node, LoopLink link) {
+  public Adoption(Vertx vertx, NodeContext node, LoopLink link, HazelcastInstance hz) {
     this.vertx = vertx;
     this.node = node;
     this.link = link;
-    this.hz = node.hazelcast();
+    this.hz = hz;
   }
 
   public Future<Void> start() {
-    if (hz == null) {
-      return Future.succeededFuture();
-    }
     context = vertx.getOrCreateContext();
     hz.getCluster().addMembershipListener(new MembershipListener() {
       @Override
@@ -87,21 +85,37 @@ public final class Adoption {
     node.clearDeparted();
     JsonObject info = new JsonObject().put("loops", node.loops())
         .put("member", hz.getCluster().getLocalMember().getUuid().toString());
+    return nodes().compose(map -> map.put(node.nodeId(), info))
+        .compose(v -> reconcile())
+        .onSuccess(n -> LOG.info("partition healed: node {} dropped {} tasks that the merged records give to other nodes",
+            node.nodeId(), n));
+  }
+
+  /**
+   * After a partition heals, each side may have run the other's tasks (it saw the other side as
+   * departed and adopted them). The merged cluster map names one owner per task: every
+   * unfinished task a loop of this node holds that the map gives to another node is dropped,
+   * quietly (its owner answers for it from now on). Answers how many were dropped.
+   */
+  public Future<Integer> reconcile() {
+    // From any thread: a healed merge runs on loop 0, an operator or a test from their own.
+    IMap<String, HazelcastJsonValue> map = hz.getMap(ClusterSetup.TASKS_MAP);
     List<Future<Integer>> dropped = new ArrayList<>();
     for (int loop = 0; loop < node.loops(); loop++) {
-      dropped.add(link.ask(loop, new LoopCommand.Reconcile(), 30_000));
+      int at = loop;
+      dropped.add(LoopLink.askFromAnywhere(vertx, node, at, new LoopCommand.UnfinishedIds(), 30_000)
+          .compose(ids -> vertx.executeBlocking(() -> map.getAll(new HashSet<>(ids))))
+          .compose(records -> {
+            List<String> elsewhere = new ArrayList<>();
+            records.forEach((id, value) -> {
+              if (!node.nodeId().equals(new JsonObject(value.getValue()).getString("owner"))) {
+                elsewhere.add(id);
+              }
+            });
+            return LoopLink.askFromAnywhere(vertx, node, at, new LoopCommand.Drop(elsewhere), 30_000);
+          }));
     }
-    return nodes().compose(map -> map.put(node.nodeId(), info))
-        .compose(v -> Future.all(dropped))
-        .map(all -> {
-          int n = 0;
-          for (Object count : all.list()) {
-            n += (Integer) count;
-          }
-          LOG.info("partition healed: node {} dropped {} tasks that the merged records give to other nodes",
-              node.nodeId(), n);
-          return n;
-        });
+    return Future.all(dropped).map(all -> all.<Integer>list().stream().mapToInt(Integer::intValue).sum());
   }
 
   /** A Hazelcast member is gone: find which taskloop node it was, and adopt its tasks. */
@@ -144,7 +158,8 @@ public final class Adoption {
         JsonObject record = new JsonObject(value.getValue());
         String id = record.getString("id");
         if (node.nodeId().equals(chooseAdopter(id, survivors))) {
-          adopted.add(link.ask(node.homeOf(id), new LoopCommand.Adopt(record, handedOver)));
+          adopted.add(link.ask(node.homeOf(id),
+              new LoopCommand.Adopt(record, handedOver ? Resume.HANDED_OVER : Resume.OWNER_LOST)));
         }
       }
       if (!survivors.isEmpty() && survivors.get(0).equals(node.nodeId())) {

@@ -1,5 +1,6 @@
 package io.taskloop.cluster;
 
+import com.hazelcast.core.HazelcastInstance;
 import io.taskloop.loop.Addresses;
 import io.taskloop.loop.LoopCommand;
 import io.taskloop.loop.LoopLink;
@@ -27,11 +28,14 @@ public final class NodeReport {
   private final Vertx vertx;
   private final NodeContext node;
   private final LoopLink link;
+  private final HazelcastInstance hz;
 
-  public NodeReport(Vertx vertx, NodeContext node, LoopLink link) {
+  /** {@code hz} is the node's Hazelcast member, or null on a node that runs alone. */
+  public NodeReport(Vertx vertx, NodeContext node, LoopLink link, HazelcastInstance hz) {
     this.vertx = vertx;
     this.node = node;
     this.link = link;
+    this.hz = hz;
   }
 
   /** This node's block, built from its loops' stats. */
@@ -98,7 +102,7 @@ public final class NodeReport {
     Future<Void> consumer = vertx.eventBus().<JsonObject>consumer(Addresses.nodeReport(node.nodeId()),
         msg -> self().onSuccess(msg::reply).onFailure(err -> msg.fail(500, err.getMessage()))).completion();
     JsonObject info = new JsonObject().put("loops", node.loops())
-        .put("member", node.hazelcast() == null ? null : node.hazelcast().getCluster().getLocalMember().getUuid().toString());
+        .put("member", hz == null ? null : hz.getCluster().getLocalMember().getUuid().toString());
     Future<Void> listed = nodes().compose(map -> map.put(node.nodeId(), info));
     return Future.join(consumer, listed).mapEmpty();
   }
@@ -111,13 +115,13 @@ public final class NodeReport {
   /** Node ids whose Hazelcast member is in the cluster now, sorted (departed entries linger a while). */
   public Future<List<String>> members() {
     java.util.Set<String> alive = new java.util.HashSet<>();
-    if (node.hazelcast() != null) {
-      node.hazelcast().getCluster().getMembers().forEach(m -> alive.add(m.getUuid().toString()));
+    if (hz != null) {
+      hz.getCluster().getMembers().forEach(m -> alive.add(m.getUuid().toString()));
     }
     return nodes().compose(AsyncMap::entries).map(all -> {
       List<String> ids = new ArrayList<>();
       all.forEach((id, info) -> {
-        if (node.hazelcast() == null || alive.contains(info.getString("member"))) {
+        if (hz == null || alive.contains(info.getString("member"))) {
           ids.add(id);
         }
       });

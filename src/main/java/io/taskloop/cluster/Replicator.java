@@ -3,7 +3,10 @@ package io.taskloop.cluster;
 import com.hazelcast.core.HazelcastJsonValue;
 import com.hazelcast.map.IMap;
 import io.taskloop.task.TaskJson;
+import io.taskloop.loop.Replication;
 import io.taskloop.task.Task;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.util.HashMap;
@@ -21,12 +24,13 @@ import org.slf4j.LoggerFactory;
  * latest state of each task once. A record carries its owner (node and loop), which routing
  * reads for tasks whose node is gone.
  */
-public final class Replicator {
+public final class Replicator implements Replication {
 
   private static final Logger LOG = LoggerFactory.getLogger(Replicator.class);
   public static final long FLUSH_MS = 50;
 
   private final Vertx vertx;
+  private final Context context;
   private final String nodeId;
   private final int loop;
   private final IMap<String, HazelcastJsonValue> map;
@@ -36,36 +40,42 @@ public final class Replicator {
 
   public Replicator(Vertx vertx, String nodeId, int loop, IMap<String, HazelcastJsonValue> map) {
     this.vertx = vertx;
+    this.context = vertx.getOrCreateContext();
     this.nodeId = nodeId;
     this.loop = loop;
     this.map = map;
   }
 
-  public void start() {
-    timer = vertx.setPeriodic(FLUSH_MS, t -> flush());
+  /** Starts the periodic flush; called on the loop's thread. */
+  public Replicator start() {
+    timer = vertx.setPeriodic(FLUSH_MS, t -> write());
+    return this;
   }
 
+  @Override
   public void stop() {
     vertx.cancelTimer(timer);
   }
 
+  @Override
   public void changed(Task task) {
     removed.remove(task.id());
     dirty.put(task.id(), task);
   }
 
+  @Override
   public void removed(String id) {
     dirty.remove(id);
     removed.add(id);
   }
 
-  /** Writes what changed since the last flush; the batch goes out without waiting for it. */
-  public void flush() {
-    flushed();
+  @Override
+  public Future<Void> flush() {
+    return Future.fromCompletionStage(write(), context);
   }
 
   /** Writes what changed since the last flush; completes once the cluster holds it. */
-  public java.util.concurrent.CompletionStage<Void> flushed() {
+  private java.util.concurrent.CompletionStage<Void> write() {
     java.util.concurrent.CompletionStage<Void> written = java.util.concurrent.CompletableFuture.completedFuture(null);
     if (!dirty.isEmpty()) {
       Map<String, HazelcastJsonValue> batch = new HashMap<>(dirty.size() * 2);

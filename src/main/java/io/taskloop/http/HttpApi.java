@@ -1,14 +1,12 @@
 package io.taskloop.http;
 
 import io.taskloop.task.TaskJson;
-import io.taskloop.cluster.NodeReport;
 import io.taskloop.task.EventView;
 import io.taskloop.loop.LoopCommand;
 import io.taskloop.loop.LoopLink;
 import io.taskloop.loop.LoopStats;
 import io.taskloop.loop.NodeContext;
 import io.taskloop.task.Owner;
-import io.taskloop.loop.TaskEngine;
 import io.taskloop.loop.TaskFilter;
 import io.taskloop.task.Problem;
 import io.taskloop.task.SpecDecoder;
@@ -54,9 +52,14 @@ public final class HttpApi {
   /** Which loop answered: {@code Taskloop-Served-By: <node>/<loop>}, for operators and tests. */
   private static final String SERVED_BY = "Taskloop-Served-By";
   private final String servedBy;
-  private final NodeReport report;
+  private final ClusterView report;
 
-  public HttpApi(NodeContext node, LoopLink link, NodeReport report, Supplier<Boolean> ready) {
+  /** What {@code GET /v1/cluster} shows: this node and, in a cluster, every member that answers. */
+  public interface ClusterView {
+    Future<JsonObject> cluster();
+  }
+
+  public HttpApi(NodeContext node, LoopLink link, ClusterView report, Supplier<Boolean> ready) {
     this.node = node;
     this.link = link;
     this.decoder = node.decoder();
@@ -191,13 +194,13 @@ public final class HttpApi {
         merged.addAll(all.<List<Task>>resultAt(loop));
       }
       merged.sort((a, b) -> a.createdAt() != b.createdAt() ? Long.compare(a.createdAt(), b.createdAt())
-          : a.loop() != b.loop() ? Integer.compare(a.loop(), b.loop()) : Long.compare(TaskEngine.seqOf(a), TaskEngine.seqOf(b)));
+          : a.loop() != b.loop() ? Integer.compare(a.loop(), b.loop()) : Long.compare(a.seq(), b.seq()));
       List<Task> page = merged.size() > limit ? merged.subList(0, limit) : merged;
       JsonArray items = new JsonArray();
       long[] next = after.clone();
       for (Task task : page) {
         items.add(TaskJson.task(task));
-        next[task.loop()] = Math.max(next[task.loop()], TaskEngine.seqOf(task));
+        next[task.loop()] = Math.max(next[task.loop()], task.seq());
       }
       boolean more = merged.size() > limit; // each loop gave up to limit + 1, so this sees a next page
       sendJson(ctx, 200, new JsonObject().put("items", items).put("next_cursor", more ? TaskCursor.encode(next) : null));

@@ -1,5 +1,6 @@
 package io.taskloop.loop;
 
+import io.taskloop.task.Outcome;
 import io.taskloop.task.Task;
 import io.taskloop.task.TaskType;
 import io.vertx.core.json.JsonArray;
@@ -20,7 +21,7 @@ final class Composite {
   private final TaskType type;
   private final List<String> children;
   private final Set<String> distinct;
-  private final Map<String, Task> done = new HashMap<>();
+  private final Map<String, Outcome> done = new HashMap<>();
 
   Composite(Task parent) {
     this.type = parent.type();
@@ -33,7 +34,7 @@ final class Composite {
   }
 
   /** Records how a child ended; false if it was recorded already (a repeated notice) or is not a child. */
-  boolean record(Task child) {
+  boolean record(Outcome child) {
     return distinct.contains(child.id()) && done.putIfAbsent(child.id(), child) == null;
   }
 
@@ -57,8 +58,8 @@ final class Composite {
   }
 
   /** Finished children, one per input slot; call only when {@link #allDone()}. */
-  List<Task> inOrder() {
-    List<Task> out = new ArrayList<>(children.size());
+  List<Outcome> inOrder() {
+    List<Outcome> out = new ArrayList<>(children.size());
     for (String id : children) {
       out.add(done.get(id));
     }

@@ -2,6 +2,7 @@ package io.taskloop.loop;
 
 import io.taskloop.task.EventView;
 import io.taskloop.task.Owner;
+import io.taskloop.task.Problem;
 import io.taskloop.task.Task;
 import io.taskloop.task.TaskError;
 import io.taskloop.task.TaskSpec;
@@ -68,7 +69,16 @@ public interface LoopCommand<R> {
   /** A parent on {@code parentLoop} wants to hear when {@code childId} finishes; answers its state now. */
   record Watch(String childId, Owner parentLoop, String parentId) implements LoopCommand<Task> {
     public Future<Task> run(TaskEngine e) {
-      return Future.succeededFuture(e.watchForRemote(childId, parentLoop, parentId));
+      Task child = e.watchForRemote(childId, parentLoop, parentId);
+      return child != null ? Future.succeededFuture(child)
+          : Future.failedFuture(Problem.notFound("Task", "no task with id '" + childId + "'"));
+    }
+  }
+
+  /** An Idempotency-Key named this task: answers it once its create is stored. */
+  record Replay(String id) implements LoopCommand<Task> {
+    public Future<Task> run(TaskEngine e) {
+      return e.replay(id);
     }
   }
 
@@ -102,9 +112,9 @@ public interface LoopCommand<R> {
   }
 
   /** Take over a task from its replicated record (a departed or leaving node's). */
-  record Adopt(JsonObject record, boolean handedOver) implements LoopCommand<Task> {
+  record Adopt(JsonObject record, Resume resume) implements LoopCommand<Task> {
     public Future<Task> run(TaskEngine e) {
-      return Future.succeededFuture(e.adopt(record, handedOver));
+      return Future.succeededFuture(e.adopt(record, resume));
     }
   }
 
@@ -115,10 +125,23 @@ public interface LoopCommand<R> {
     }
   }
 
-  /** The partition healed: drop the tasks the merged map gives to other nodes. Answers how many. */
-  record Reconcile() implements LoopCommand<Integer> {
+  /** The ids of the loop's unfinished tasks (a healed partition checks them against the merged records). */
+  record UnfinishedIds() implements LoopCommand<List<String>> {
+    public Future<List<String>> run(TaskEngine e) {
+      return Future.succeededFuture(e.unfinishedIds());
+    }
+  }
+
+  /** Forget these tasks without ending them: another node owns them now. Answers how many were held. */
+  record Drop(List<String> ids) implements LoopCommand<Integer> {
     public Future<Integer> run(TaskEngine e) {
-      return e.reconcile();
+      int dropped = 0;
+      for (String id : ids) {
+        if (e.drop(id)) {
+          dropped++;
+        }
+      }
+      return Future.succeededFuture(dropped);
     }
   }
 

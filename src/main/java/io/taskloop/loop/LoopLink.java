@@ -1,8 +1,6 @@
 package io.taskloop.loop;
 
 import io.taskloop.task.Owner;
-import io.taskloop.loop.Addresses;
-import io.taskloop.bus.WireCodec;
 import io.taskloop.task.Problem;
 import io.taskloop.task.Task;
 import io.vertx.core.Future;
@@ -15,6 +13,8 @@ import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * How one loop reaches any loop of the cluster: a command for itself runs in place; one for
@@ -22,6 +22,8 @@ import io.vertx.core.eventbus.ReplyFailure;
  * within the node and as JSON between nodes ({@link WireCodec}).
  */
 public final class LoopLink {
+
+  private static final Logger LOG = LoggerFactory.getLogger(LoopLink.class);
 
   /** How long a loop may take to answer a command that does not wait by design. */
   static final long ANSWER_TIMEOUT_MS = 10_000;
@@ -35,7 +37,6 @@ public final class LoopLink {
   private final DeliveryOptions tellOptions;
   private TaskEngine engine;
   private final Map<String, Set<Promise<?>>> pending = new HashMap<>();
-  private final Directory directory;
   /** Owners of adopted tasks already looked up, so later requests go straight there (bounded). */
   private final Map<String, Owner> adopted = new java.util.LinkedHashMap<>(1_024, 0.75f, true) {
     @Override
@@ -49,7 +50,6 @@ public final class LoopLink {
     this.node = node;
     this.self = self;
     this.tellOptions = options(ANSWER_TIMEOUT_MS);
-    this.directory = new Directory(vertx, node);
   }
 
   void bind(TaskEngine engine) {
@@ -118,7 +118,7 @@ public final class LoopLink {
       if (adopter != null && !node.hasDeparted(adopter.node())) {
         return ask(adopter, command, timeoutMs);
       }
-      return directory.resolve(taskId).compose(found -> {
+      return node.directory().resolve(taskId).compose(found -> {
         adopted.put(taskId, found);
         return ask(found, command, timeoutMs);
       });
@@ -128,7 +128,7 @@ public final class LoopLink {
       return asked;
     }
     return asked.recover(err -> err instanceof Problem p && p.status() == 404 && p.getMessage().contains("not in the cluster")
-        ? directory.resolve(taskId).compose(adopter -> ask(adopter, command, timeoutMs))
+        ? node.directory().resolve(taskId).compose(adopter -> ask(adopter, command, timeoutMs))
         : Future.failedFuture(err));
   }
 
@@ -143,7 +143,7 @@ public final class LoopLink {
       return;
     }
     if (node.config().clustered() && node.hasDeparted(owner.node())) {
-      directory.resolve(taskId).onSuccess(adopter -> tell(adopter, command));
+      node.directory().resolve(taskId).onSuccess(adopter -> tell(adopter, command));
     } else {
       tell(owner, command);
     }
@@ -188,22 +188,46 @@ public final class LoopLink {
     }
   }
 
-  /** Runs a command on this loop; a thrown {@link Problem} becomes a failed future. */
+  /**
+   * Runs a command on this loop. Whatever it throws or fails with reaches the asker as a
+   * {@link Problem}: a thrown problem as itself, anything else (a bug) as a 500, logged here once
+   * with its stack, so that a forwarded request is answered at once and never times out.
+   */
   public <R> Future<R> runHere(LoopCommand<R> command) {
+    Future<R> answer;
     try {
-      return command.run(engine);
-    } catch (Problem | IllegalStateException e) {
-      return Future.failedFuture(e);
+      answer = command.run(engine);
+    } catch (RuntimeException e) {
+      answer = Future.failedFuture(e);
     }
+    if (answer.succeeded()) {
+      return answer;
+    }
+    return answer.recover(err -> Future.failedFuture(err instanceof Problem ? err : internal(command, err)));
+  }
+
+  private Problem internal(LoopCommand<?> command, Throwable cause) {
+    LOG.error("loop {}/{} failed on {}", node.nodeId(), self, command.getClass().getSimpleName(), cause);
+    return Problem.internal("loop " + node.nodeId() + "/" + self + " failed on this request; it is logged");
+  }
+
+  /**
+   * Asks a loop of this node from any thread (a shutdown hook, a test, a Hazelcast listener):
+   * always one event-bus hop, so the command runs on the loop's own thread.
+   */
+  public static <R> Future<R> askFromAnywhere(Vertx vertx, NodeContext node, int loop, LoopCommand<R> command,
+      long timeoutMs) {
+    return vertx.eventBus().<Object>request(Addresses.loop(node.nodeId(), loop), command,
+        localOptions().setSendTimeout(timeoutMs)).compose(reply -> unwrap(reply.body()));
   }
 
   /** For messages that never leave the node (stream changes, ticks). */
   static DeliveryOptions localOptions() {
-    return new DeliveryOptions().setCodecName(WireCodec.NAME).setLocalOnly(true);
+    return new DeliveryOptions().setCodecName(Wire.CODEC).setLocalOnly(true);
   }
 
   static DeliveryOptions options(long timeoutMs) {
-    return new DeliveryOptions().setCodecName(WireCodec.NAME).setSendTimeout(timeoutMs);
+    return new DeliveryOptions().setCodecName(Wire.CODEC).setSendTimeout(timeoutMs);
   }
 
   @SuppressWarnings("unchecked")

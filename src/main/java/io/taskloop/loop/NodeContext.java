@@ -7,8 +7,8 @@ import io.taskloop.task.Problem;
 import io.taskloop.task.OutboundGuard;
 import io.taskloop.task.SpecDecoder;
 import java.time.Clock;
-import com.hazelcast.core.HazelcastInstance;
 import java.util.Set;
+import java.util.function.Function;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -27,21 +27,19 @@ public final class NodeContext {
   private final AtomicInteger streams = new AtomicInteger();
   /** Nodes that left the cluster: their tasks are found through the replicated records. */
   private final Set<String> departed = ConcurrentHashMap.newKeySet();
-  private final HazelcastInstance hazelcast;
+  private final Directory directory;
   private final Metrics metrics;
 
-  public NodeContext(String nodeId, Config config, Clock clock) {
-    this(nodeId, config, clock, null, Metrics.standalone());
-  }
-
-  public NodeContext(String nodeId, Config config, Clock clock, HazelcastInstance hazelcast, Metrics metrics) {
-    this.hazelcast = hazelcast;
+  /** {@code directory} is made for this context (a cluster's directory reads which nodes departed). */
+  public NodeContext(String nodeId, Config config, Clock clock, Function<NodeContext, Directory> directory,
+      Metrics metrics) {
     this.metrics = metrics;
     this.nodeId = nodeId;
     this.config = config;
     this.clock = clock;
     this.decoder = new SpecDecoder(config.maxChildren(), config.maxDepth(),
         new OutboundGuard(config.httpAllow(), config.httpDeny()));
+    this.directory = directory.apply(this);
   }
 
   public String nodeId() {
@@ -90,9 +88,9 @@ public final class NodeContext {
     return metrics;
   }
 
-  /** The cluster's Hazelcast member, or null on a node that runs alone. */
-  public HazelcastInstance hazelcast() {
-    return hazelcast;
+  /** Where tasks of departed nodes live now ({@link Directory#NONE} on a node that runs alone). */
+  public Directory directory() {
+    return directory;
   }
 
   public void departed(String node) {

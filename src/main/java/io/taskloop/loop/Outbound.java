@@ -3,7 +3,9 @@ package io.taskloop.loop;
 import io.taskloop.task.EventBusSpec;
 import io.taskloop.task.HttpSpec;
 import io.taskloop.task.OnDone;
+import io.taskloop.task.Task;
 import io.taskloop.task.TaskError;
+import io.taskloop.task.TaskJson;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Promise;
@@ -201,7 +203,8 @@ final class Outbound {
   }
 
   /** Runs a finished task's done hooks. Failures are logged, never passed back: the task is final. */
-  void done(OnDone hook, JsonObject task) {
+  void done(OnDone hook, Task finished) {
+    JsonObject task = TaskJson.task(finished);
     if (hook.address() != null) {
       vertx.eventBus().publish(hook.address(), task);
     }

@@ -66,6 +66,11 @@ public final class Problem extends RuntimeException {
     return new Problem(503, "unavailable", "Service unavailable", detail, null, 1);
   }
 
+  /** A bug on the server's side: the caller is answered at once, and the cause is logged where it happened. */
+  public static Problem internal(String detail) {
+    return of(500, "Internal error", detail);
+  }
+
   public static Problem of(int status, String title, String detail) {
     return new Problem(status, "http-" + status, title, detail, null, 0);
   }

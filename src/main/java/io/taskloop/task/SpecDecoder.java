@@ -1,6 +1,5 @@
 package io.taskloop.task;
 
-import io.taskloop.task.Problem;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.net.URI;

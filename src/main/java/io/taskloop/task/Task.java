@@ -1,70 +1,199 @@
 package io.taskloop.task;
 
-import io.taskloop.task.Owner;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
- * One task as it stands: an immutable value. Each transition returns a new record with
- * {@code version + 1}; only the owning loop makes them, and {@link TaskState#canMoveTo} decides
- * which are legal. Times are epoch milliseconds; 0 means "not yet" (or, for the deadline, none).
+ * One task as it stands: an immutable value. A task is born by {@link #born} and changes only by
+ * the named moves below, each of which returns a {@link Transition} to a new record with
+ * {@code version + 1}; {@link TaskState#canMoveTo} says which state changes are legal. The
+ * constructor is private, so nothing else makes a record in a new state (the JSON reader
+ * restores one as it stood). Only the owning loop applies transitions. Times are epoch
+ * milliseconds; 0 means "not yet" (or, for the deadline, none).
  *
- * @param id          {@code <node>-<loop>-<seq>}; the owner is read from the id, so any loop reaches
- *                    it in one hop
- * @param owner       the owning node and loop (a task adopted after its node died keeps its id)
- * @param children    ids of a composite's children, in input order; empty for leaf types
- * @param errorSlots  for a {@code gather} with {@code return_exceptions}: which result slots hold
- *                    errors, so a client can tell an error from a result of the same shape
- * @param attempts    for {@code http} and {@code eventbus} tasks: every attempt so far; null otherwise
+ * <p>Fields: {@code id} is {@code <node>-<loop>-<seq>} (routing reads the owner from it, so any
+ * loop reaches it in one hop); {@code owner} is the owning node and loop (an adopted task keeps
+ * its id); {@code children} are a composite's children in input order; {@code errorSlots}, for a
+ * gather with {@code return_exceptions}, say which result slots hold errors; {@code attempts}
+ * lists every attempt of an {@code http} or {@code eventbus} task (null for other types).
  */
-public record Task(
-    String id,
-    Owner owner,
-    TaskSpec spec,
-    TaskState state,
-    Object result,
-    TaskError error,
-    long createdAt,
-    long startedAt,
-    long finishedAt,
-    long deadline,
-    String parent,
-    List<String> children,
-    List<Integer> errorSlots,
-    List<Attempt> attempts,
-    int version) {
+public final class Task {
 
-  public static Task create(String id, Owner owner, TaskSpec spec, String parent, List<String> children, long now) {
+  private final String id;
+  private final Owner owner;
+  private final TaskSpec spec;
+  private final TaskState state;
+  private final Object result;
+  private final TaskError error;
+  private final long createdAt;
+  private final long startedAt;
+  private final long finishedAt;
+  private final long deadline;
+  private final String parent;
+  private final List<String> children;
+  private final List<Integer> errorSlots;
+  private final List<Attempt> attempts;
+  private final int version;
+
+  private Task(String id, Owner owner, TaskSpec spec, TaskState state, Object result, TaskError error, long createdAt,
+      long startedAt, long finishedAt, long deadline, String parent, List<String> children, List<Integer> errorSlots,
+      List<Attempt> attempts, int version) {
+    this.id = id;
+    this.owner = owner;
+    this.spec = spec;
+    this.state = state;
+    this.result = result;
+    this.error = error;
+    this.createdAt = createdAt;
+    this.startedAt = startedAt;
+    this.finishedAt = finishedAt;
+    this.deadline = deadline;
+    this.parent = parent;
+    this.children = children;
+    this.errorSlots = errorSlots;
+    this.attempts = attempts;
+    this.version = version;
+  }
+
+  /**
+   * A new task, started at once: the record a create stores. Versions count from the pending
+   * record a create makes (version 1), so a task that starts at once is stored as version 2.
+   */
+  public static Task born(String id, Owner owner, TaskSpec spec, String parent, List<String> children, long now) {
     long deadline = spec.common().hasTimeout() ? now + spec.common().timeoutMs() : 0;
     List<Attempt> attempts = spec.type().isOutbound() ? List.of() : null;
-    return new Task(id, owner, spec, TaskState.PENDING, null, null, now, 0, 0, deadline, parent, children, null, attempts, 1);
+    return new Task(id, owner, spec, TaskState.RUNNING, null, null, now, now, 0, deadline, parent, children, null,
+        attempts, 2);
+  }
+
+  /** A record exactly as it was written (read back from the cluster map or the journal). */
+  static Task restored(String id, Owner owner, TaskSpec spec, TaskState state, Object result, TaskError error,
+      long createdAt, long startedAt, long finishedAt, long deadline, String parent, List<String> children,
+      List<Integer> errorSlots, List<Attempt> attempts, int version) {
+    return new Task(id, owner, spec, state, result, error, createdAt, startedAt, finishedAt, deadline, parent, children,
+        errorSlots, attempts, version);
+  }
+
+  // ---------------------------------------------------------------- the moves
+
+  public Transition succeed(Object value, long now) {
+    return finish(Transition.Move.SUCCEED, TaskState.SUCCEEDED, value, null, null, now);
+  }
+
+  /** Succeeds a gather with {@code return_exceptions}, marking which slots hold errors. */
+  public Transition succeed(Object value, List<Integer> slots, long now) {
+    return finish(Transition.Move.SUCCEED, TaskState.SUCCEEDED, value, null, slots, now);
+  }
+
+  public Transition fail(TaskError err, long now) {
+    return finish(Transition.Move.FAIL, TaskState.FAILED, null, err, null, now);
+  }
+
+  public Transition cancel(String why, long now) {
+    return finish(Transition.Move.CANCEL, TaskState.CANCELLED, null, TaskError.cancelled(why), null, now);
+  }
+
+  public Transition timeOut(long now) {
+    return finish(Transition.Move.TIME_OUT, TaskState.TIMED_OUT, null, TaskError.timeout(spec.common().timeoutMs()), null,
+        now);
+  }
+
+  /**
+   * Ends this composite cancelled because a child it waits on was cancelled (asyncio: the gather
+   * raises CancelledError). Unlike {@link #cancel}, nothing is passed on to its other children.
+   */
+  public Transition cancelledByChild(String childId, long now) {
+    return finish(Transition.Move.CHILD_CANCELLED, TaskState.CANCELLED, null,
+        TaskError.cancelled("child " + childId + " was cancelled"), null, now);
+  }
+
+  /** Ends this task the way {@code child} ended: the shape of wait_for and shield. */
+  public Transition mirror(Outcome child, long now) {
+    return switch (child.state()) {
+      case SUCCEEDED -> succeed(child.result(), now);
+      case CANCELLED -> cancelledByChild(child.id(), now);
+      default -> fail(child.error(), now);
+    };
+  }
+
+  /** Starts attempt {@code number} of an outbound task; the state stays running. */
+  public Transition beginAttempt(int number, long now) {
+    List<Attempt> next = new ArrayList<>(attempts);
+    next.add(new Attempt(number, now, 0, null));
+    return sameState(Transition.Move.BEGIN_ATTEMPT, owner, List.copyOf(next));
+  }
+
+  /** Records how the current attempt failed when another will follow; the state stays running. */
+  public Transition endAttempt(long now, TaskError err) {
+    return sameState(Transition.Move.END_ATTEMPT, owner, closeLast(now, err));
+  }
+
+  /**
+   * Forgets an attempt that a leaving node stopped on purpose, so its new owner runs it again
+   * under the same number and the policy does not count it twice.
+   */
+  public Transition rewind() {
+    return sameState(Transition.Move.REWIND, owner, List.copyOf(attempts.subList(0, attempts.size() - 1)));
+  }
+
+  /**
+   * The same task, now owned by {@code next}: what adoption, hand-over and a restart make. An
+   * unfinished task's version moves on (a fencing token for its new owner); a finished one
+   * keeps its version, since it never changes again.
+   */
+  public Transition adoptedBy(Owner next) {
+    Task to = new Task(id, next, spec, state, result, error, createdAt, startedAt, finishedAt, deadline, parent, children,
+        errorSlots, attempts, state.isFinished() ? version : version + 1);
+    return new Transition(Transition.Move.ADOPT, this, to);
+  }
+
+  private Transition sameState(Transition.Move move, Owner who, List<Attempt> nextAttempts) {
+    if (state.isFinished()) {
+      throw new IllegalStateException("task " + id + " is finished; it cannot " + move.wire());
+    }
+    Task to = new Task(id, who, spec, state, result, error, createdAt, startedAt, finishedAt, deadline, parent, children,
+        errorSlots, nextAttempts, version + 1);
+    return new Transition(move, this, to);
+  }
+
+  /** A final state; an attempt still open ends with the task's error (none when it succeeds). */
+  private Transition finish(Transition.Move move, TaskState next, Object value, TaskError err, List<Integer> slots,
+      long now) {
+    if (!state.canMoveTo(next)) {
+      throw new IllegalStateException("task " + id + " cannot move from " + state.wire() + " to " + next.wire());
+    }
+    List<Attempt> closed = hasOpenAttempt() ? closeLast(now, err) : attempts;
+    Task to = new Task(id, owner, spec, next, value, err, createdAt, startedAt, now, deadline, parent, children, slots,
+        closed, version + 1);
+    return new Transition(move, this, to);
+  }
+
+  private List<Attempt> closeLast(long now, TaskError err) {
+    List<Attempt> next = new ArrayList<>(attempts);
+    Attempt last = next.remove(next.size() - 1);
+    next.add(new Attempt(last.number(), last.startedAt(), now, err));
+    return List.copyOf(next);
+  }
+
+  // ---------------------------------------------------------------- reading
+
+  /** An outbound task whose latest attempt has started and not ended. */
+  public boolean hasOpenAttempt() {
+    return attempts != null && !attempts.isEmpty() && attempts.get(attempts.size() - 1).finishedAt() == 0;
+  }
+
+  /** The number of the attempt running or last run; 0 before the first. */
+  public int attempt() {
+    return attempts == null || attempts.isEmpty() ? 0 : attempts.get(attempts.size() - 1).number();
   }
 
   public int loop() {
     return owner.loop();
   }
 
-  /**
-   * The same task, now owned elsewhere: what adoption and hand-over make. An unfinished task's
-   * version moves on (a fencing token for its new owner); a finished one never changes.
-   */
-  public Task ownedBy(Owner next) {
-    return new Task(id, next, spec, state, result, error, createdAt, startedAt, finishedAt, deadline, parent, children,
-        errorSlots, attempts, state.isFinished() ? version : version + 1);
-  }
-
-  /**
-   * A finishing outbound task whose attempt was still running: the attempt ends with the same
-   * error as the task (cancelled, timed out), so no attempt is left open.
-   */
-  public Task closingOpenAttempt() {
-    if (attempts == null || attempts.isEmpty() || attempts.get(attempts.size() - 1).finishedAt() != 0 || !state.isFinished()) {
-      return this;
-    }
-    List<Attempt> next = new java.util.ArrayList<>(attempts);
-    Attempt open = next.remove(next.size() - 1);
-    next.add(new Attempt(open.number(), open.startedAt(), finishedAt, error));
-    return new Task(id, owner, spec, state, result, error, createdAt, startedAt, finishedAt, deadline, parent, children,
-        errorSlots, List.copyOf(next), version);
+  /** The sequence number that ends the id ({@code <node>-<loop>-<seq>}): the order tasks were made in on their loop. */
+  public long seq() {
+    return Long.parseLong(id, id.lastIndexOf('-') + 1, id.length(), 10);
   }
 
   public TaskType type() {
@@ -79,75 +208,68 @@ public record Task(
     return state.isFinished();
   }
 
-  public Task start(long now) {
-    return move(TaskState.RUNNING, null, null, null, now);
+  public String id() {
+    return id;
   }
 
-  public Task succeed(Object value, long now) {
-    return move(TaskState.SUCCEEDED, value, null, null, now);
+  public Owner owner() {
+    return owner;
   }
 
-  /** Succeeds a gather with {@code return_exceptions}, marking which slots hold errors. */
-  public Task succeed(Object value, List<Integer> slots, long now) {
-    return move(TaskState.SUCCEEDED, value, null, slots, now);
+  public TaskSpec spec() {
+    return spec;
   }
 
-  public Task fail(TaskError err, long now) {
-    return move(TaskState.FAILED, null, err, null, now);
+  public TaskState state() {
+    return state;
   }
 
-  public Task cancel(String why, long now) {
-    return move(TaskState.CANCELLED, null, TaskError.cancelled(why), null, now);
+  public Object result() {
+    return result;
   }
 
-  public Task timeOut(long now) {
-    return move(TaskState.TIMED_OUT, null, TaskError.timeout(spec.common().timeoutMs()), null, now);
+  public TaskError error() {
+    return error;
   }
 
-  /** Ends this task the way {@code child} ended: the shape of wait_for and shield. */
-  public Task mirror(Task child, long now) {
-    return switch (child.state) {
-      case SUCCEEDED -> succeed(child.result, now);
-      case CANCELLED -> cancel("child " + child.id + " was cancelled", now);
-      default -> fail(child.error, now);
-    };
+  public long createdAt() {
+    return createdAt;
   }
 
-  /** Starts attempt {@code number} of an outbound task; the state stays running. */
-  public Task beginAttempt(int number, long now) {
-    List<Attempt> next = new java.util.ArrayList<>(attempts);
-    next.add(new Attempt(number, now, 0, null));
-    return withAttempts(next);
+  public long startedAt() {
+    return startedAt;
   }
 
-  /** Records how the current attempt ended ({@code error} null for success). */
-  public Task endAttempt(long now, TaskError err) {
-    List<Attempt> next = new java.util.ArrayList<>(attempts);
-    Attempt last = next.remove(next.size() - 1);
-    next.add(new Attempt(last.number(), last.startedAt(), now, err));
-    return withAttempts(next);
+  public long finishedAt() {
+    return finishedAt;
   }
 
-  /** The number of the attempt running or last run; 0 before the first. */
-  public int attempt() {
-    return attempts == null || attempts.isEmpty() ? 0 : attempts.get(attempts.size() - 1).number();
+  public long deadline() {
+    return deadline;
   }
 
-  private Task withAttempts(List<Attempt> next) {
-    if (state.isFinished()) {
-      throw new IllegalStateException("task " + id + " is finished; its attempts are final");
-    }
-    return new Task(id, owner, spec, state, result, error, createdAt, startedAt, finishedAt, deadline, parent, children,
-        errorSlots, List.copyOf(next), version + 1);
+  public String parent() {
+    return parent;
   }
 
-  private Task move(TaskState next, Object value, TaskError err, List<Integer> slots, long now) {
-    if (!state.canMoveTo(next)) {
-      throw new IllegalStateException("task " + id + " cannot move from " + state + " to " + next);
-    }
-    long started = next == TaskState.RUNNING ? now : startedAt;
-    long finished = next.isFinished() ? now : 0;
-    return new Task(id, owner, spec, next, value, err, createdAt, started, finished, deadline, parent, children,
-        slots, attempts, version + 1);
+  public List<String> children() {
+    return children;
+  }
+
+  public List<Integer> errorSlots() {
+    return errorSlots;
+  }
+
+  public List<Attempt> attempts() {
+    return attempts;
+  }
+
+  public int version() {
+    return version;
+  }
+
+  @Override
+  public String toString() {
+    return "Task[" + id + " " + spec.type().wire() + " " + state.wire() + " v" + version + "]";
   }
 }

@@ -1,6 +1,5 @@
 package io.taskloop.task;
 
-import io.taskloop.task.Problem;
 import io.vertx.core.json.JsonObject;
 
 /** An error as clients see it: {@code {type, message, data}}, modelled on a Python exception. */

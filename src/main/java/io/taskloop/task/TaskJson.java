@@ -1,24 +1,7 @@
 package io.taskloop.task;
 
-import io.taskloop.task.EventView;
-import io.taskloop.task.Owner;
-import io.taskloop.task.Attempt;
-import io.taskloop.task.Common;
-import io.taskloop.task.EventBusSpec;
-import io.taskloop.task.HttpSpec;
-import io.taskloop.task.OnDone;
-import io.taskloop.task.RetryPolicy;
-import io.taskloop.task.EventSpec;
-import io.taskloop.task.GatherSpec;
-import io.taskloop.task.SleepSpec;
-import io.taskloop.task.Task;
-import io.taskloop.task.TaskSpec;
-import io.taskloop.task.WaitSpec;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.taskloop.task.SpecDecoder;
-import io.taskloop.task.TaskError;
-import io.taskloop.task.TaskState;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -102,7 +85,7 @@ public final class TaskJson {
     List<String> children = new ArrayList<>();
     json.getJsonArray("children").forEach(c -> children.add((String) c));
     JsonObject loop = json.getJsonObject("loop");
-    return new Task(json.getString("id"), new Owner(loop.getString("node"), loop.getInteger("index")), spec, state,
+    return Task.restored(json.getString("id"), new Owner(loop.getString("node"), loop.getInteger("index")), spec, state,
         state == TaskState.SUCCEEDED ? json.getValue("result") : null, error,
         millis(json.getString("created_at")), millis(json.getString("started_at")), millis(json.getString("finished_at")),
         millis(json.getString("deadline")), json.getString("parent"), List.copyOf(children),
@@ -113,8 +96,20 @@ public final class TaskJson {
     return iso == null ? 0 : Instant.parse(iso).toEpochMilli();
   }
 
+  /**
+   * A spec as a client sends it, inline children as specs: the canonical form two requests
+   * are compared by (an Idempotency-Key's replay must carry the same body).
+   */
+  public static JsonObject request(TaskSpec spec) {
+    List<Object> children = new ArrayList<>();
+    for (ChildRef child : spec.children()) {
+      children.add(child instanceof ChildRef.ById byId ? byId.id() : request(((ChildRef.Inline) child).spec()));
+    }
+    return spec(spec, children);
+  }
+
   /** The flat spec as given, with inline children replaced by the ids they were created as. */
-  static JsonObject spec(TaskSpec spec, List<String> children) {
+  static JsonObject spec(TaskSpec spec, List<?> children) {
     JsonObject json = new JsonObject().put("type", spec.type().wire());
     Common common = spec.common();
     if (common.name() != null) {
@@ -171,9 +166,9 @@ public final class TaskJson {
     } else if (spec instanceof EventSpec e) {
       json.put("event", e.event());
     } else if (spec instanceof GatherSpec g) {
-      json.put("tasks", new JsonArray(children)).put("return_exceptions", g.returnExceptions());
+      json.put("tasks", new JsonArray(new ArrayList<>(children))).put("return_exceptions", g.returnExceptions());
     } else if (spec instanceof WaitSpec w) {
-      json.put("tasks", new JsonArray(children)).put("return_when", w.returnWhen().name());
+      json.put("tasks", new JsonArray(new ArrayList<>(children))).put("return_when", w.returnWhen().name());
     } else if (!children.isEmpty()) {
       json.put("task", children.get(0));
     }

@@ -9,6 +9,7 @@ import com.hazelcast.map.IMap;
 import io.taskloop.loop.Addresses;
 import io.taskloop.bus.WireCodec;
 import io.taskloop.loop.LoopCommand;
+import io.taskloop.loop.Resume;
 import io.taskloop.support.TestCluster;
 import io.taskloop.support.TestServer;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -59,7 +60,7 @@ class SplitBrainTest {
 
     // B's side of the split: it took A for dead and adopted the task.
     DeliveryOptions local = new DeliveryOptions().setCodecName(WireCodec.NAME).setSendTimeout(10_000);
-    bounded(cluster.vertxes.get(1).eventBus().request(Addresses.loop(b.node.id(), 0), new LoopCommand.Adopt(asA, false), local));
+    bounded(cluster.vertxes.get(1).eventBus().request(Addresses.loop(b.node.id(), 0), new LoopCommand.Adopt(asA, Resume.OWNER_LOST), local));
     TestServer.within(10, "B's copy is replicated", () -> b.node.id().equals(record(id).getString("owner")));
     assertEquals(1, held(b));
 

@@ -1,0 +1,96 @@
+package io.taskloop;
+
+import com.hazelcast.core.HazelcastInstance;
+import io.taskloop.bus.EventBusApi;
+import io.taskloop.cluster.Adoption;
+import io.taskloop.cluster.ClusterKeys;
+import io.taskloop.cluster.ClusterSetup;
+import io.taskloop.cluster.EventSync;
+import io.taskloop.cluster.NodeReport;
+import io.taskloop.cluster.Replicator;
+import io.taskloop.http.HttpApi;
+import io.taskloop.loop.IdempotencyKeys;
+import io.taskloop.loop.LoopVerticle;
+import io.taskloop.loop.NodeContext;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Supplier;
+
+/**
+ * What each loop of a node runs beside its engine: the HTTP API on the node's shared port, the
+ * event-bus API, and in a cluster the replication of its records, cluster-wide events and keys;
+ * loop 0 also answers for the node in {@code GET /v1/cluster} and adopts departed nodes' tasks.
+ */
+final class LoopWiring implements LoopVerticle.Services {
+
+  private final Vertx vertx;
+  private final NodeContext node;
+  private final Buffer contract;
+  private final HazelcastInstance hz;
+  private final Supplier<Boolean> ready;
+  private final IdempotencyKeys clusterKeys;
+  private volatile int port;
+  private volatile Adoption adoption;
+
+  LoopWiring(Vertx vertx, NodeContext node, Buffer contract, HazelcastInstance hz, Supplier<Boolean> ready) {
+    this.vertx = vertx;
+    this.node = node;
+    this.contract = contract;
+    this.hz = hz;
+    this.ready = ready;
+    this.clusterKeys = hz == null ? null : new ClusterKeys(vertx, hz);
+  }
+
+  @Override
+  public IdempotencyKeys keys(int loop) {
+    return clusterKeys != null ? clusterKeys : IdempotencyKeys.local();
+  }
+
+  @Override
+  public Future<?> start(LoopVerticle loop) {
+    NodeReport report = new NodeReport(vertx, node, loop.link(), hz);
+    List<Future<?>> started = new ArrayList<>();
+    started.add(startHttp(loop, report));
+    started.add(EventBusApi.register(vertx, node, loop.link()));
+    started.add(new EventSync(vertx, node, loop.index(), loop.engine().events()).start());
+    if (hz != null) {
+      loop.replicateWith(new Replicator(vertx, node.nodeId(), loop.index(), hz.getMap(ClusterSetup.TASKS_MAP)).start());
+      if (loop.index() == 0) {
+        adoption = new Adoption(vertx, node, loop.link(), hz);
+        started.add(report.serve());
+        started.add(adoption.start());
+      }
+    }
+    return Future.join(started);
+  }
+
+  private Future<HttpServer> startHttp(LoopVerticle loop, NodeReport report) {
+    // Port 0 means "any free port"; -1 asks Vert.x for one random port shared by every loop.
+    int wanted = node.config().httpPort() == 0 ? -1 : node.config().httpPort();
+    HttpServerOptions options = new HttpServerOptions()
+        .setHost(node.config().httpHost())
+        .setPort(wanted)
+        .setCompressionSupported(false)
+        .setTcpNoDelay(true);
+    HttpApi api = new HttpApi(node, loop.link(), report::cluster, ready);
+    return vertx.createHttpServer(options)
+        .requestHandler(api.router(vertx, contract))
+        .listen()
+        .onSuccess(server -> port = server.actualPort());
+  }
+
+  /** The port every loop's server listens on. */
+  int port() {
+    return port;
+  }
+
+  /** Loop 0's adoption duty; null on a node that runs alone. */
+  Adoption adoption() {
+    return adoption;
+  }
+}

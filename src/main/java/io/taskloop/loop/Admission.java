@@ -1,0 +1,195 @@
+package io.taskloop.loop;
+
+import io.taskloop.task.ChildRef;
+import io.taskloop.task.Owner;
+import io.taskloop.task.Problem;
+import io.taskloop.task.Task;
+import io.taskloop.task.TaskJson;
+import io.taskloop.task.TaskSpec;
+import io.taskloop.task.TaskType;
+import io.taskloop.task.Transition;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import java.util.function.IntPredicate;
+
+/**
+ * How a create becomes tasks on this loop: the Idempotency-Key is claimed (a replay gets the
+ * first task back, from whichever loop or node holds it), room is made under the tasks-held
+ * cap, every child given by id is checked to exist, and then the task and its inline children
+ * are stored through the transition path and started, children first.
+ */
+final class Admission {
+
+  private final NodeContext node;
+  private final LoopLink link;
+  private final TaskTable table;
+  private final Transitions path;
+  private final IdempotencyKeys keys;
+  private final Owner self;
+  private final IntPredicate makeRoom;
+  private final Consumer<Task> start;
+  /** Keyed creates whose key is claimed and whose task is not stored yet: a replay waits for them. */
+  private final Map<String, Promise<Task>> pending = new HashMap<>();
+
+  /**
+   * @param makeRoom evicts finished tasks to make room for {@code n} more; true if it did
+   * @param start    what a stored task does first (arm its timers, send its first attempt, watch)
+   */
+  Admission(NodeContext node, LoopLink link, TaskTable table, Transitions path, IdempotencyKeys keys,
+      IntPredicate makeRoom, Consumer<Task> start) {
+    this.node = node;
+    this.link = link;
+    this.table = table;
+    this.path = path;
+    this.keys = keys;
+    this.self = new Owner(node.nodeId(), link.self());
+    this.makeRoom = makeRoom;
+    this.start = start;
+  }
+
+  Future<LoopCommand.Created> create(TaskSpec spec, String key) {
+    if (key == null) {
+      return admit(spec, table.nextId(), null).map(task -> new LoopCommand.Created(task, false));
+    }
+    return keyed(spec, key, true);
+  }
+
+  private Future<LoopCommand.Created> keyed(TaskSpec spec, String key, boolean firstTry) {
+    String fingerprint = fingerprint(spec);
+    String id = table.nextId();
+    IdempotencyKeys.Claim mine = new IdempotencyKeys.Claim(id, fingerprint);
+    Promise<Task> waiting = Promise.promise();
+    pending.put(id, waiting);
+    return keys.claim(key, mine).compose(held -> {
+      if (held == null) {
+        Future<Task> admitted = admit(spec, id, key).onFailure(err -> keys.release(key, id));
+        admitted.onComplete(waiting);
+        return admitted.map(task -> new LoopCommand.Created(task, false));
+      }
+      pending.remove(id);
+      waiting.fail(Problem.conflict("key " + key + " was claimed by another create"));
+      if (!held.fingerprint().equals(fingerprint)) {
+        return Future.failedFuture(Problem.invalidParameter("Idempotency-Key",
+            "key '" + key + "' was first used with a different body (task " + held.taskId() + ")"));
+      }
+      return link.askTask(held.taskId(), new LoopCommand.Replay(held.taskId()))
+          .map(task -> new LoopCommand.Created(task, true))
+          .recover(err -> {
+            if (firstTry && err instanceof Problem p && p.status() == 404) {
+              // The key's task was evicted or deleted just now: the key is free again.
+              keys.release(key, held.taskId());
+              return keyed(spec, key, false);
+            }
+            return Future.failedFuture(err);
+          });
+    }).onComplete(ar -> pending.remove(id));
+  }
+
+  /** The owner's side of a replay: the task, or the create of it still under way. */
+  Future<Task> replay(String id) {
+    Task task = table.get(id);
+    if (task != null) {
+      return Future.succeededFuture(task);
+    }
+    Promise<Task> waiting = pending.get(id);
+    return waiting != null ? waiting.future() : Future.failedFuture(Problem.notFound("Task", "no task with id '" + id + "'"));
+  }
+
+  private Future<Task> admit(TaskSpec spec, String rootId, String key) {
+    int size = spec.size();
+    if (!node.reserve(size) && !(makeRoom.test(size) && node.reserve(size))) {
+      return Future.failedFuture(Problem.tooManyTasks("this node holds its limit of " + node.config().maxTasks()
+          + " tasks; finished tasks are evicted after " + node.config().retentionMs() + " ms", 1));
+    }
+    List<Ref> refs = new ArrayList<>();
+    collectRefs(spec, "", refs);
+    Future<Void> checked = refs.isEmpty() ? Future.succeededFuture() : checkRefs(refs);
+    return checked
+        .map(v -> {
+          long now = node.clock().millis();
+          List<Task> born = new ArrayList<>(size);
+          Task root = build(spec, rootId, null, now, born);
+          if (key != null) {
+            table.keyed(root.id(), key);
+          }
+          for (Task task : born) {
+            path.apply(Transition.create(task));
+          }
+          for (Task task : born) {
+            start.accept(task);
+          }
+          return table.get(root.id());
+        })
+        .onFailure(err -> node.release(size));
+  }
+
+  /** The records of a task and its inline children, children first (so a parent can watch them). */
+  private Task build(TaskSpec spec, String id, String parent, long now, List<Task> out) {
+    List<ChildRef> refs = spec.children();
+    List<String> childIds = List.of();
+    if (!refs.isEmpty()) {
+      String[] ids = new String[refs.size()];
+      for (int i = 0; i < ids.length; i++) {
+        ChildRef ref = refs.get(i);
+        ids[i] = ref instanceof ChildRef.ById byId ? byId.id()
+            : build(((ChildRef.Inline) ref).spec(), table.nextId(), id, now, out).id();
+      }
+      childIds = List.of(ids);
+    }
+    Task task = Task.born(id, self, spec, parent, childIds, now);
+    out.add(task);
+    return task;
+  }
+
+  /** A child given by id, with the JSON pointer where the request named it. */
+  private record Ref(String id, String pointer) {
+  }
+
+  private static void collectRefs(TaskSpec spec, String at, List<Ref> out) {
+    List<ChildRef> children = spec.children();
+    boolean single = spec.type() == TaskType.WAIT_FOR || spec.type() == TaskType.SHIELD;
+    for (int i = 0; i < children.size(); i++) {
+      String pointer = single ? at + "/task" : at + "/tasks/" + i;
+      ChildRef child = children.get(i);
+      if (child instanceof ChildRef.ById byId) {
+        out.add(new Ref(byId.id(), pointer));
+      } else {
+        collectRefs(((ChildRef.Inline) child).spec(), pointer, out);
+      }
+    }
+  }
+
+  /** Every child given by id must exist before the composite is accepted: a 422 naming it if not. */
+  private Future<Void> checkRefs(List<Ref> refs) {
+    List<Future<Task>> lookups = new ArrayList<>(refs.size());
+    for (Ref ref : refs) {
+      Future<Task> found = node.ownerOf(ref.id()) == null
+          ? Future.failedFuture(Problem.notFound("Task", ref.id()))
+          : link.askTask(ref.id(), new LoopCommand.Get(ref.id()));
+      lookups.add(found.recover(err -> Future.failedFuture(err instanceof Problem p && p.status() == 404
+          ? Problem.invalid(ref.pointer(), "no task with id '" + ref.id() + "'")
+          : err)));
+    }
+    return Future.all(lookups).mapEmpty();
+  }
+
+  /** The canonical body of a create, hashed: two creates with one key must carry the same. */
+  static String fingerprint(TaskSpec spec) {
+    try {
+      byte[] digest = MessageDigest.getInstance("SHA-256")
+          .digest(TaskJson.request(spec).encode().getBytes(StandardCharsets.UTF_8));
+      return HexFormat.of().formatHex(digest);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every JVM has SHA-256", e);
+    }
+  }
+}

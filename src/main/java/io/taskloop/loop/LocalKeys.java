@@ -1,0 +1,24 @@
+package io.taskloop.loop;
+
+import io.vertx.core.Future;
+import java.util.HashMap;
+import java.util.Map;
+
+/** The keys of a node that runs alone: a map on the loop the keys hash to, touched by that loop only. */
+final class LocalKeys implements IdempotencyKeys {
+
+  private final Map<String, Claim> claims = new HashMap<>();
+
+  @Override
+  public Future<Claim> claim(String key, Claim claim) {
+    return Future.succeededFuture(claims.putIfAbsent(key, claim));
+  }
+
+  @Override
+  public void release(String key, String taskId) {
+    Claim held = claims.get(key);
+    if (held != null && held.taskId().equals(taskId)) {
+      claims.remove(key);
+    }
+  }
+}
