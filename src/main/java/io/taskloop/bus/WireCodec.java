@@ -89,7 +89,7 @@ public final class WireCodec implements MessageCodec<Object, Object> {
       kind = "Stats";
       v.put("index", s.index()).put("address", s.address()).put("tasks_held", s.tasksHeld())
           .put("unfinished", s.unfinished()).put("created", s.created()).put("finished", s.finished())
-          .put("timers_queued", s.timersQueued()).put("events", s.events())
+          .put("timers_queued", s.timersQueued()).put("events", s.events()).put("waiting", s.waiting())
           .put("lateness", new JsonArray(toList(s.latenessBuckets()))).put("lateness_max_us", s.latenessMaxMicros());
     } else if (o instanceof LoopCommand.Get c) {
       kind = "Get";
@@ -151,7 +151,7 @@ public final class WireCodec implements MessageCodec<Object, Object> {
       }
       case "Stats" -> new LoopStats(v.getInteger("index"), v.getString("address"), v.getInteger("tasks_held"),
           v.getInteger("unfinished"), v.getLong("created"), v.getLong("finished"), v.getInteger("timers_queued"),
-          v.getInteger("events"), toArray(v.getJsonArray("lateness")), v.getLong("lateness_max_us"));
+          v.getInteger("events"), v.getInteger("waiting"), toArray(v.getJsonArray("lateness")), v.getLong("lateness_max_us"));
       case "Get" -> new LoopCommand.Get(v.getString("id"));
       case "Await" -> new LoopCommand.Await(v.getString("id"), v.getLong("wait_ms"));
       case "Cancel" -> new LoopCommand.Cancel(v.getString("id"));

@@ -52,7 +52,7 @@ public final class NodeReport {
             .put("index", s.index()).put("address", s.address())
             .put("tasks_held", s.tasksHeld()).put("unfinished", s.unfinished())
             .put("created", s.created()).put("finished", s.finished())
-            .put("timers_queued", s.timersQueued()).put("events", s.events()));
+            .put("timers_queued", s.timersQueued()).put("events", s.events()).put("waiting", s.waiting()));
       }
       return new JsonObject()
           .put("id", node.nodeId())

@@ -5,7 +5,7 @@ import java.util.List;
 
 /** One loop's counters, as {@code GET /v1/cluster} shows them. */
 public record LoopStats(int index, String address, int tasksHeld, int unfinished, long created, long finished,
-    int timersQueued, int events, long[] latenessBuckets, long latenessMaxMicros) {
+    int timersQueued, int events, int waiting, long[] latenessBuckets, long latenessMaxMicros) {
 
   /** Timer lateness over several loops: {@code {count, p50_ms, p99_ms, max_ms}}. */
   public static JsonObject latenessSummary(List<LoopStats> loops) {

@@ -167,7 +167,7 @@ public final class TaskEngine {
 
   public LoopStats stats() {
     return new LoopStats(index, node.nodeId() + "/" + index, table.size(), table.unfinished(), table.created(),
-        table.finished(), timers.size(), events.size(), timers.lateness().snapshot(), timers.lateness().maxMicros());
+        table.finished(), timers.size(), events.size(), watchers.waiting(), timers.lateness().snapshot(), timers.lateness().maxMicros());
   }
 
   ChangeLog.Since changesSince(long after) {

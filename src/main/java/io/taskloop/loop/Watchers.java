@@ -17,6 +17,7 @@ final class Watchers {
 
   private final Map<String, List<Consumer<Task>>> local = new HashMap<>();
   private final Map<String, List<Consumer<Task>>> durable = new HashMap<>();
+  private int waiting;
 
   void onStored(String id, Consumer<Task> watcher) {
     local.computeIfAbsent(id, k -> new ArrayList<>(2)).add(watcher);
@@ -24,13 +25,22 @@ final class Watchers {
 
   void onDurable(String id, Consumer<Task> watcher) {
     durable.computeIfAbsent(id, k -> new ArrayList<>(2)).add(watcher);
+    waiting++;
   }
 
   void remove(String id, Consumer<Task> watcher) {
     List<Consumer<Task>> list = durable.get(id);
-    if (list != null && list.remove(watcher) && list.isEmpty()) {
-      durable.remove(id);
+    if (list != null && list.remove(watcher)) {
+      waiting--;
+      if (list.isEmpty()) {
+        durable.remove(id);
+      }
     }
+  }
+
+  /** Long polls and other nodes' parents waiting now: what {@code GET /v1/cluster} shows as {@code waiting}. */
+  int waiting() {
+    return waiting;
   }
 
   /** The watchers to tell now that the task's end is stored; each is told once. */
@@ -42,12 +52,17 @@ final class Watchers {
   /** The watchers to tell now that the task's end is durable; each is told once. */
   List<Consumer<Task>> takeDurable(String id) {
     List<Consumer<Task>> list = durable.remove(id);
-    return list == null ? List.of() : list;
+    if (list == null) {
+      return List.of();
+    }
+    waiting -= list.size();
+    return list;
   }
 
   /** The task left this loop without ending here (another node carries it on). */
   void drop(String id) {
     local.remove(id);
-    durable.remove(id);
+    List<Consumer<Task>> gone = durable.remove(id);
+    waiting -= gone == null ? 0 : gone.size();
   }
 }
