@@ -4,6 +4,7 @@ import com.hazelcast.core.HazelcastInstance;
 import io.taskloop.bus.TaskCodec;
 import io.taskloop.bus.WireCodec;
 import io.taskloop.cluster.ClusterDirectory;
+import io.taskloop.cluster.ClusterSetup;
 import io.taskloop.cluster.HandOver;
 import io.taskloop.config.Config;
 import io.taskloop.loop.Directory;
@@ -26,6 +27,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class Node {
 
   private static final String ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789";
+  /** How long a joining node waits for the cluster's partitions to have their backups before it is ready. */
+  private static final long SAFE_BOUND_MS = 30_000;
 
   private final Vertx vertx;
   private final NodeContext context;
@@ -62,6 +65,9 @@ public final class Node {
       LoopWiring wiring = new LoopWiring(vertx, context, contract, hazelcast, ready::get);
       return vertx.deployVerticle(() -> new LoopVerticle(context, next.getAndIncrement(), wiring),
               new DeploymentOptions().setInstances(config.loops()))
+          // Ready once the cluster's partitions have their backups: records written before could be lost.
+          .compose(id -> hazelcast == null ? Future.succeededFuture(id)
+              : ClusterSetup.safe(vertx, hazelcast, SAFE_BOUND_MS).map(id))
           .map(id -> {
             ready.set(true);
             return new Node(vertx, context, wiring, hazelcast, id);

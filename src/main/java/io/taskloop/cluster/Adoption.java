@@ -148,7 +148,7 @@ public final class Adoption {
     for (int loop = 0; loop < node.loops(); loop++) {
       link.tell(loop, new LoopCommand.NodeDeparted(departed));
     }
-    survivors().compose(survivors -> clusterSafe(System.currentTimeMillis() + SAFE_BOUND_MS)
+    survivors().compose(survivors -> ClusterSetup.safe(vertx, hz, SAFE_BOUND_MS)
         .compose(v -> vertx.<Collection<HazelcastJsonValue>>executeBlocking(() -> {
           IMap<String, HazelcastJsonValue> map = hz.getMap(ClusterSetup.TASKS_MAP);
           return map.values(Predicates.equal("owner", departed));
@@ -175,21 +175,6 @@ public final class Adoption {
         return Future.succeededFuture();
       });
     })).onFailure(err -> LOG.error("adopting node {}'s tasks failed: {}", departed, err.getMessage()));
-  }
-
-  /**
-   * Completes once every partition has its replicas again: right after a member dies, the
-   * backups of its partitions are being promoted, and a query then could miss records.
-   */
-  private Future<Void> clusterSafe(long deadline) {
-    return vertx.executeBlocking(() -> hz.getPartitionService().isClusterSafe()).compose(safe -> {
-      if (safe || System.currentTimeMillis() > deadline) {
-        return Future.succeededFuture();
-      }
-      io.vertx.core.Promise<Void> again = io.vertx.core.Promise.promise();
-      vertx.setTimer(100, t -> clusterSafe(deadline).onComplete(again));
-      return again.future();
-    });
   }
 
   /** Node ids whose Hazelcast member is alive, sorted, this node included. */

@@ -6,7 +6,11 @@ import com.hazelcast.config.MergePolicyConfig;
 import com.hazelcast.config.MetadataPolicy;
 import com.hazelcast.spi.merge.LatestUpdateMergePolicy;
 import com.hazelcast.config.NetworkConfig;
+import com.hazelcast.core.HazelcastInstance;
 import io.taskloop.config.Config;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.eventbus.EventBusOptions;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
@@ -77,6 +81,27 @@ public final class ClusterSetup {
       bus.setClusterPublicHost(config.clusterHost());
     }
     return options;
+  }
+
+  /**
+   * Completes once every partition of the cluster has its backups, or after {@code boundMs}.
+   * Until then a record written to a partition that has no backup yet (right after a member
+   * joins or dies, while partitions migrate) is lost if its member dies: a node is not ready
+   * before this, and adoption waits for it before it reads the departed node's records.
+   */
+  public static Future<Void> safe(Vertx vertx, HazelcastInstance hz, long boundMs) {
+    return safeBy(vertx, hz, System.currentTimeMillis() + boundMs);
+  }
+
+  private static Future<Void> safeBy(Vertx vertx, HazelcastInstance hz, long deadline) {
+    return vertx.executeBlocking(() -> hz.getPartitionService().isClusterSafe()).compose(safe -> {
+      if (safe || System.currentTimeMillis() > deadline) {
+        return Future.succeededFuture();
+      }
+      Promise<Void> again = Promise.promise();
+      vertx.setTimer(100, t -> safeBy(vertx, hz, deadline).onComplete(again));
+      return again.future();
+    });
   }
 
   private static boolean isWildcard(String host) {

@@ -127,8 +127,13 @@ public final class LoopLink {
     if (!node.config().clustered() || node.isHere(owner)) {
       return asked;
     }
+    // The node is gone but its departure not yet seen here: the record names it still, so the
+    // task is about to be adopted (503, retry), not unknown.
     return asked.recover(err -> err instanceof Problem p && p.status() == 404 && p.getMessage().contains("not in the cluster")
-        ? node.directory().resolve(taskId).compose(adopter -> ask(adopter, command, timeoutMs))
+        ? node.directory().resolve(taskId).compose(adopter -> adopter.node().equals(owner.node())
+            ? Future.failedFuture(Problem.unavailable("node " + owner.node() + " that owns task " + taskId
+                + " does not answer; its tasks are being adopted: retry"))
+            : ask(adopter, command, timeoutMs))
         : Future.failedFuture(err));
   }
 
