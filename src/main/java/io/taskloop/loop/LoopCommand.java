@@ -12,7 +12,7 @@ import java.util.List;
 
 /**
  * A request to the loop that owns a task or an event. It travels in one event-bus hop (by
- * reference, with {@link io.taskloop.bus.WireCodec}) or, when the owner is the loop at hand, is
+ * reference, with the codec named {@link Wire#CODEC}) or, when the owner is the loop at hand, is
  * run directly; either way {@link #run} executes on the owner's thread.
  */
 public interface LoopCommand<R> {

@@ -8,6 +8,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.taskloop.support.TestCluster;
 import io.taskloop.support.TestServer;
+import io.taskloop.support.TestServer.Resp;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
+import java.util.ArrayList;
+import java.util.List;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.HashSet;
@@ -34,6 +43,50 @@ class ClusterTest {
 
   private static String nodeOf(JsonObject task) {
     return task.getJsonObject("loop").getString("node");
+  }
+
+  @Test
+  void oneIdempotencyKeySentToThreeNodesAtOnceMakesOneTaskThatEveryNodeReplays() {
+    Vertx vertx = cluster.vertxes.get(0);
+    List<WebClient> clients = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      clients.add(WebClient.create(vertx, new WebClientOptions().setDefaultHost("127.0.0.1")
+          .setDefaultPort(cluster.node(i).node.port())));
+    }
+    try {
+      for (int round = 0; round < 5; round++) {
+        String key = "three-at-once-" + round;
+        JsonObject spec = composite("gather", external(), TestServer.sleep(10, "x"));
+        List<Future<HttpResponse<Buffer>>> sent = new ArrayList<>();
+        for (WebClient c : clients) {
+          sent.add(c.post("/v1/tasks").putHeader("Idempotency-Key", key).sendJsonObject(spec));
+        }
+        TestServer.bounded(Future.all(sent));
+        Set<String> ids = new HashSet<>();
+        int created = 0;
+        for (Future<HttpResponse<Buffer>> f : sent) {
+          HttpResponse<Buffer> r = f.result();
+          assertTrue(r.statusCode() == 201 || r.statusCode() == 200, () -> r.statusCode() + " " + r.bodyAsString());
+          if (r.statusCode() == 201) {
+            created++;
+          } else {
+            assertEquals("true", r.getHeader("Idempotent-Replayed"));
+          }
+          ids.add(r.bodyAsJsonObject().getString("id"));
+        }
+        assertEquals(1, created, "one of the three creates the task");
+        assertEquals(1, ids.size(), "all three answer the same task: " + ids);
+        String id = ids.iterator().next();
+        for (int i = 0; i < 3; i++) {
+          Resp replay = cluster.node(i).post("/v1/tasks", spec, Map.of("Idempotency-Key", key)).expect(200);
+          assertEquals("true", replay.header("Idempotent-Replayed"));
+          assertEquals(id, replay.json().getString("id"));
+          cluster.node(i).post("/v1/tasks", external(), Map.of("Idempotency-Key", key)).problem(422, "Idempotency-Key");
+        }
+      }
+    } finally {
+      clients.forEach(WebClient::close);
+    }
   }
 
   @Test
