@@ -32,6 +32,10 @@ public final class Metrics {
   private final Counter loopForwards;
   private final Counter nodeForwards;
   private final Counter adopted;
+  private final io.micrometer.core.instrument.Timer journalCommits;
+  private final DistributionSummary journalBatch;
+  private final Counter journalFailures;
+  private final Counter journalRefused;
 
   public Metrics(PrometheusMeterRegistry registry) {
     this.registry = registry;
@@ -56,6 +60,20 @@ public final class Metrics {
         .description("Requests passed to the loop that owns the task").register(registry);
     adopted = Counter.builder("taskloop.adopted.tasks").description("Tasks taken over from departed nodes")
         .register(registry);
+    journalCommits = io.micrometer.core.instrument.Timer.builder("taskloop.journal.commit")
+        .description("How long each journal commit took, from taking its batch to the store's answer")
+        .serviceLevelObjectives(java.time.Duration.ofNanos(250_000), java.time.Duration.ofNanos(500_000),
+            java.time.Duration.ofMillis(1), java.time.Duration.ofMillis(2), java.time.Duration.ofMillis(5),
+            java.time.Duration.ofMillis(10), java.time.Duration.ofMillis(25), java.time.Duration.ofMillis(100))
+        .register(registry);
+    journalBatch = DistributionSummary.builder("taskloop.journal.batch").baseUnit("changes")
+        .description("Changes written by each journal commit")
+        .serviceLevelObjectives(1, 2, 5, 10, 50, 100, 500, 1000, 5000)
+        .register(registry);
+    journalFailures = Counter.builder("taskloop.journal.failures").description("Journal commits that failed")
+        .register(registry);
+    journalRefused = Counter.builder("taskloop.journal.refused")
+        .description("Changes refused (503) because journal_queue_max changes were waiting").register(registry);
   }
 
   /** A registry of its own, for a node started without one (tests, embedded use). */
@@ -85,6 +103,24 @@ public final class Metrics {
 
   public void adopted(int n) {
     adopted.increment(n);
+  }
+
+  /** One journal commit: how long it took, how many changes it wrote, whether it held. */
+  public void journalCommit(long nanos, int changes, boolean ok) {
+    journalCommits.record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+    journalBatch.record(changes);
+    if (!ok) {
+      journalFailures.increment();
+    }
+  }
+
+  public void journalRefused() {
+    journalRefused.increment();
+  }
+
+  /** The changes waiting for a journal commit, read when Prometheus scrapes. */
+  public void journalGauges(Supplier<Number> waiting) {
+    Gauge.builder("taskloop.journal.waiting", waiting).description("Changes waiting for a journal commit").register(registry);
   }
 
   /** A loop's gauges, read when Prometheus scrapes (a plain read of the loop's counters). */

@@ -1,0 +1,41 @@
+package io.taskloop.store;
+
+import io.taskloop.loop.TaskFilter;
+import io.taskloop.task.Task;
+import io.vertx.core.Future;
+import java.util.List;
+
+/**
+ * A store the journal commits to: SQLite (a file under data_dir) or PostgreSQL (one database a
+ * cluster shares). {@link GroupCommit} calls {@link #commit} with one batch at a time, never two
+ * at once; the other calls may come at any time. Futures may complete on any thread.
+ */
+public interface Backend extends AutoCloseable {
+
+  /** Writes the batch in one transaction; it fails as a whole. */
+  Future<Void> commit(List<Write> batch);
+
+  /** A task by id, or null. */
+  Future<Task> read(String id);
+
+  /** Tasks owned by {@code node}'s {@code loop} that match, lowest sequence first after {@code afterSeq}. */
+  Future<List<Task>> list(String node, int loop, TaskFilter filter, long afterSeq, int limit);
+
+  /** What a node finds at start: see {@link Recovery}. */
+  Future<Recovery> recover(String node);
+
+  /**
+   * Unfinished tasks owned by nodes other than those in {@code alive}: after a full cluster
+   * restart on a shared store, the new nodes share them out.
+   */
+  Future<List<Task>> orphans(List<String> alive);
+
+  /** Deletes tasks (and their keys) that finished at or before {@code cutoff}; answers how many. */
+  Future<Integer> expire(long cutoff);
+
+  /** Name of the store, for logs and metrics: {@code sqlite}, {@code postgres}. */
+  String name();
+
+  @Override
+  void close();
+}

@@ -1,0 +1,253 @@
+package io.taskloop.store;
+
+import io.taskloop.loop.Journal;
+import io.taskloop.loop.TaskFilter;
+import io.taskloop.metrics.Metrics;
+import io.taskloop.task.EventView;
+import io.taskloop.task.Problem;
+import io.taskloop.task.Task;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The node's one journal writer. Loops hand it changes from their threads; it commits them in
+ * batches, one commit at a time: what arrives while a commit runs goes into the next one (at
+ * most {@code journal_batch_max} changes), so the cost of a commit is shared by everything
+ * that waited for it. Then each change's future completes on the loop that made it, in order.
+ *
+ * <p>A commit that fails fails the changes clients wait on (they answer 503 and do not happen);
+ * the changes the loops made on their own (a task ending, an eviction) are written again,
+ * after a pause, ahead of anything newer, until they land. While commits fail the node is not
+ * ready. More than {@code journal_queue_max} changes waiting is a 503 at once.
+ */
+public final class GroupCommit implements Journal {
+
+  private static final Logger LOG = LoggerFactory.getLogger(GroupCommit.class);
+  private static final long RETRY_MIN_MS = 50;
+  private static final long RETRY_MAX_MS = 2_000;
+  /** Ids are reserved this many at a time, so a reservation is one small write per 10,000 tasks. */
+  public static final long ID_BLOCK = 10_000;
+
+  /** Changes that one future waits for, made on one loop. */
+  private record Entry(List<Write> writes, Context context, Promise<Void> promise, boolean mustLand) {
+  }
+
+  private final Vertx vertx;
+  private final Backend backend;
+  private final String node;
+  private final int batchMax;
+  private final int queueMax;
+  private final Metrics metrics;
+  private final ConcurrentLinkedDeque<Entry> queue = new ConcurrentLinkedDeque<>();
+  private final AtomicInteger queued = new AtomicInteger();
+  private final AtomicBoolean committing = new AtomicBoolean();
+  private volatile boolean failing;
+  private long retryMs = RETRY_MIN_MS;
+
+  public GroupCommit(Vertx vertx, Backend backend, String node, int batchMax, int queueMax, Metrics metrics) {
+    this.vertx = vertx;
+    this.backend = backend;
+    this.node = node;
+    this.batchMax = batchMax;
+    this.queueMax = queueMax;
+    this.metrics = metrics;
+    metrics.journalGauges(queued::get);
+  }
+
+  /** Whether the last commit failed: the node is not ready until one succeeds again. */
+  public boolean failing() {
+    return failing;
+  }
+
+  public Backend backend() {
+    return backend;
+  }
+
+  @Override
+  public boolean keeps() {
+    return true;
+  }
+
+  // ---------------------------------------------------------------- what loops hand over
+
+  @Override
+  public Future<Void> write(Task task) {
+    return enqueue(List.of(new Write.TaskRecord(task)), true);
+  }
+
+  @Override
+  public Future<Void> commit(Task task) {
+    return enqueue(List.of(new Write.TaskRecord(task)), false);
+  }
+
+  @Override
+  public Future<Void> create(List<Task> born, String key, String fingerprint) {
+    List<Write> writes = new ArrayList<>(born.size() + 1);
+    for (Task t : born) {
+      writes.add(new Write.TaskRecord(t));
+    }
+    if (key != null) {
+      writes.add(new Write.Key(key, born.get(born.size() - 1).id(), fingerprint));
+    }
+    return enqueue(writes, false);
+  }
+
+  @Override
+  public void forget(String taskId, String key) {
+    enqueue(key == null ? List.of(new Write.TaskGone(taskId)) : List.of(new Write.TaskGone(taskId), new Write.KeyGone(key)),
+        true);
+  }
+
+  @Override
+  public Future<Void> eventSet(EventView event) {
+    return enqueue(List.of(new Write.EventSet(event)), false);
+  }
+
+  @Override
+  public Future<Void> eventCleared(String name) {
+    return enqueue(List.of(new Write.EventCleared(name)), false);
+  }
+
+  @Override
+  public void reserveIds(int loop, long upTo) {
+    enqueue(List.of(new Write.IdsReserved(node, loop, upTo)), true);
+  }
+
+  @Override
+  public Future<Task> read(String id) {
+    return onCaller(backend.read(id));
+  }
+
+  @Override
+  public Future<List<Task>> list(int loop, TaskFilter filter, long afterSeq, int limit) {
+    return onCaller(backend.list(node, loop, filter, afterSeq, limit));
+  }
+
+  /** A future of the backend's, completed on the context that asked (the backend's threads are not loops). */
+  private <T> Future<T> onCaller(Future<T> answer) {
+    Context caller = vertx.getOrCreateContext();
+    Promise<T> promise = Promise.promise();
+    answer.onComplete(ar -> caller.runOnContext(v -> promise.handle(ar)));
+    return promise.future();
+  }
+
+  private Future<Void> enqueue(List<Write> writes, boolean mustLand) {
+    if (!mustLand && queued.get() >= queueMax) {
+      metrics.journalRefused();
+      return Future.failedFuture(Problem.unavailable("the journal has " + queued.get()
+          + " changes waiting to be written (journal_queue_max); retry"));
+    }
+    Promise<Void> promise = Promise.promise();
+    queued.addAndGet(writes.size());
+    queue.addLast(new Entry(writes, vertx.getOrCreateContext(), promise, mustLand));
+    if (committing.compareAndSet(false, true)) {
+      next();
+    }
+    return promise.future();
+  }
+
+  // ---------------------------------------------------------------- commits
+
+  /** Takes what waits (up to the batch bound) and commits it; called by whoever set {@code committing}. */
+  private void next() {
+    List<Entry> batch = new ArrayList<>();
+    List<Write> writes = new ArrayList<>();
+    Entry e;
+    while (writes.size() < batchMax && (e = queue.pollFirst()) != null) {
+      batch.add(e);
+      writes.addAll(e.writes());
+    }
+    if (batch.isEmpty()) {
+      committing.set(false);
+      // Something may have arrived after the poll and before the flag was cleared.
+      if (!queue.isEmpty() && committing.compareAndSet(false, true)) {
+        next();
+      }
+      return;
+    }
+    long started = System.nanoTime();
+    Future<Void> committed;
+    try {
+      committed = backend.commit(writes);
+    } catch (RuntimeException ex) {
+      committed = Future.failedFuture(ex);
+    }
+    committed.onComplete(ar -> {
+      queued.addAndGet(-writes.size());
+      metrics.journalCommit(System.nanoTime() - started, writes.size(), ar.succeeded());
+      if (ar.succeeded()) {
+        recovered();
+        settle(batch, null);
+        next();
+      } else {
+        failed(batch, ar.cause());
+      }
+    });
+  }
+
+  private void recovered() {
+    if (failing) {
+      LOG.info("the journal commits again");
+    }
+    failing = false;
+    retryMs = RETRY_MIN_MS;
+  }
+
+  private void failed(List<Entry> batch, Throwable cause) {
+    if (!failing) {
+      LOG.error("the journal could not commit {} changes to {}: {}", batch.size(), backend.name(), cause.toString());
+    }
+    failing = true;
+    List<Entry> again = new ArrayList<>();
+    List<Entry> refused = new ArrayList<>();
+    for (Entry e : batch) {
+      (e.mustLand() ? again : refused).add(e);
+    }
+    settle(refused, Problem.unavailable("the journal could not commit this change (" + cause.getMessage()
+        + "); it did not happen: retry"));
+    for (int i = again.size() - 1; i >= 0; i--) {
+      queued.addAndGet(again.get(i).writes().size());
+      queue.addFirst(again.get(i)); // ahead of anything newer, in their order
+    }
+    long pause = retryMs;
+    retryMs = Math.min(RETRY_MAX_MS, retryMs * 2);
+    vertx.setTimer(pause, t -> next());
+  }
+
+  /** Completes each entry's future on its own loop, in order: one hop per loop per batch. */
+  private static void settle(List<Entry> entries, Problem failure) {
+    Map<Context, List<Promise<Void>>> byLoop = new IdentityHashMap<>();
+    for (Entry e : entries) {
+      byLoop.computeIfAbsent(e.context(), c -> new ArrayList<>()).add(e.promise());
+    }
+    byLoop.forEach((context, promises) -> context.runOnContext(v -> {
+      for (Promise<Void> p : promises) {
+        if (failure == null) {
+          p.complete();
+        } else {
+          p.fail(failure);
+        }
+      }
+    }));
+  }
+
+  /** Deletes from the store what passed its retention; the node's sweep calls it now and then. */
+  public Future<Integer> expire(long cutoff) {
+    return backend.expire(cutoff);
+  }
+
+  public void close() {
+    backend.close();
+  }
+}

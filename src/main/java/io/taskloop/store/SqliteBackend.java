@@ -1,0 +1,355 @@
+package io.taskloop.store;
+
+import io.taskloop.loop.TaskFilter;
+import io.taskloop.task.EventView;
+import io.taskloop.task.SpecDecoder;
+import io.taskloop.task.Task;
+import io.taskloop.task.TaskJson;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.json.Json;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.flywaydb.core.Flyway;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The journal in one SQLite file, {@code <data_dir>/taskloop.db}, through xerial's sqlite-jdbc:
+ * WAL with {@code synchronous=FULL}, so a commit is on disk when it returns. JDBC blocks, so it
+ * never runs on an event loop: commits run on one thread of their own, reads on another (WAL
+ * lets readers run beside the writer). The schema is Flyway's, from {@code db/sqlite}.
+ */
+public final class SqliteBackend implements Backend {
+
+  private static final Logger LOG = LoggerFactory.getLogger(SqliteBackend.class);
+  public static final String FILE = "taskloop.db";
+
+  private static final String UPSERT_TASK = "INSERT INTO tasks (id, owner, owner_loop, seq, version, state, type, name,"
+      + " finished_at, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET owner = excluded.owner,"
+      + " owner_loop = excluded.owner_loop, version = excluded.version, state = excluded.state,"
+      + " finished_at = excluded.finished_at, record = excluded.record WHERE tasks.version < excluded.version";
+
+  private final Path file;
+  private final SpecDecoder decoder;
+  private final Connection writer;
+  private final Connection reader;
+  private final ExecutorService writes;
+  private final ExecutorService reads;
+
+  private SqliteBackend(Path file, Connection writer, Connection reader) {
+    this.file = file;
+    this.decoder = StoredRecords.decoder();
+    this.writer = writer;
+    this.reader = reader;
+    this.writes = Executors.newSingleThreadExecutor(r -> daemon(r, "taskloop-sqlite-commit"));
+    this.reads = Executors.newSingleThreadExecutor(r -> daemon(r, "taskloop-sqlite-read"));
+  }
+
+  private static Thread daemon(Runnable r, String name) {
+    Thread t = new Thread(r, name);
+    t.setDaemon(true);
+    return t;
+  }
+
+  /**
+   * Opens (creating if missing) the store under {@code dataDir} and migrates its schema. Blocks:
+   * call it off the event loops, at start.
+   */
+  public static SqliteBackend open(Path dataDir) throws Exception {
+    Files.createDirectories(dataDir);
+    Path file = dataDir.resolve(FILE);
+    String url = "jdbc:sqlite:" + file.toAbsolutePath();
+    Flyway.configure().dataSource(url, null, null).locations("classpath:db/sqlite").load().migrate();
+    Connection writer = connect(url);
+    writer.setAutoCommit(false);
+    Connection reader = connect(url);
+    return new SqliteBackend(file, writer, reader);
+  }
+
+  private static Connection connect(String url) throws SQLException {
+    Connection c = DriverManager.getConnection(url);
+    try (Statement s = c.createStatement()) {
+      s.execute("PRAGMA journal_mode=WAL");
+      s.execute("PRAGMA synchronous=FULL");
+      s.execute("PRAGMA busy_timeout=10000");
+    }
+    return c;
+  }
+
+  public Path file() {
+    return file;
+  }
+
+  /** The node id this store belongs to: the one kept in it, or {@code proposed}, kept from now on. Blocks. */
+  public String nodeId(String proposed) throws SQLException {
+    try (PreparedStatement read = writer.prepareStatement("SELECT v FROM node WHERE k = 'id'")) {
+      ResultSet rs = read.executeQuery();
+      if (rs.next()) {
+        writer.commit();
+        return rs.getString(1);
+      }
+    }
+    try (PreparedStatement put = writer.prepareStatement("INSERT INTO node (k, v) VALUES ('id', ?)")) {
+      put.setString(1, proposed);
+      put.executeUpdate();
+    }
+    writer.commit();
+    return proposed;
+  }
+
+  @Override
+  public String name() {
+    return "sqlite";
+  }
+
+  // ---------------------------------------------------------------- writes
+
+  @Override
+  public Future<Void> commit(List<Write> batch) {
+    return on(writes, () -> {
+      try {
+        write(batch);
+        writer.commit();
+      } catch (SQLException | RuntimeException e) {
+        writer.rollback();
+        throw e;
+      }
+      return null;
+    });
+  }
+
+  private void write(List<Write> batch) throws SQLException {
+    // A batch may hold several versions of one task: only the newest is written.
+    Map<String, Task> latest = new LinkedHashMap<>();
+    List<Write> others = new ArrayList<>();
+    for (Write w : batch) {
+      if (w instanceof Write.TaskRecord r) {
+        latest.merge(r.task().id(), r.task(), (a, b) -> a.version() >= b.version() ? a : b);
+      } else {
+        others.add(w);
+      }
+    }
+    if (!latest.isEmpty()) {
+      try (PreparedStatement upsert = writer.prepareStatement(UPSERT_TASK)) {
+        for (Task t : latest.values()) {
+          upsert.setString(1, t.id());
+          upsert.setString(2, t.owner().node());
+          upsert.setInt(3, t.owner().loop());
+          upsert.setLong(4, t.seq());
+          upsert.setInt(5, t.version());
+          upsert.setString(6, t.state().wire());
+          upsert.setString(7, t.type().wire());
+          upsert.setString(8, t.name());
+          if (t.isFinished()) {
+            upsert.setLong(9, t.finishedAt());
+          } else {
+            upsert.setNull(9, java.sql.Types.INTEGER);
+          }
+          upsert.setString(10, TaskJson.task(t).encode());
+          upsert.addBatch();
+        }
+        upsert.executeBatch();
+      }
+    }
+    for (Write w : others) {
+      if (w instanceof Write.TaskGone g) {
+        update("DELETE FROM tasks WHERE id = ?", g.id());
+      } else if (w instanceof Write.Key k) {
+        update("INSERT INTO idempotency_keys (key, task_id, fingerprint) VALUES (?, ?, ?)"
+            + " ON CONFLICT (key) DO UPDATE SET task_id = excluded.task_id, fingerprint = excluded.fingerprint",
+            k.key(), k.taskId(), k.fingerprint());
+      } else if (w instanceof Write.KeyGone k) {
+        update("DELETE FROM idempotency_keys WHERE key = ?", k.key());
+      } else if (w instanceof Write.EventSet e) {
+        update("INSERT INTO events (name, payload, set_at, version) VALUES (?, ?, ?, ?) ON CONFLICT (name)"
+            + " DO UPDATE SET payload = excluded.payload, set_at = excluded.set_at, version = excluded.version",
+            e.event().name(), Json.encode(e.event().payload()), e.event().setAt(), e.event().version());
+      } else if (w instanceof Write.EventCleared e) {
+        update("DELETE FROM events WHERE name = ?", e.name());
+      } else if (w instanceof Write.IdsReserved r) {
+        update("INSERT INTO ids (owner, loop, up_to) VALUES (?, ?, ?) ON CONFLICT (owner, loop)"
+            + " DO UPDATE SET up_to = max(up_to, excluded.up_to)", r.node(), r.loop(), r.upTo());
+      }
+    }
+  }
+
+  private void update(String sql, Object... args) throws SQLException {
+    try (PreparedStatement s = writer.prepareStatement(sql)) {
+      for (int i = 0; i < args.length; i++) {
+        s.setObject(i + 1, args[i]);
+      }
+      s.executeUpdate();
+    }
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  @Override
+  public Future<Task> read(String id) {
+    return on(reads, () -> {
+      try (PreparedStatement s = reader.prepareStatement("SELECT record FROM tasks WHERE id = ?")) {
+        s.setString(1, id);
+        ResultSet rs = s.executeQuery();
+        return rs.next() ? task(rs.getString(1)) : null;
+      }
+    });
+  }
+
+  @Override
+  public Future<List<Task>> list(String node, int loop, TaskFilter filter, long afterSeq, int limit) {
+    return on(reads, () -> {
+      StringBuilder sql = new StringBuilder("SELECT record FROM tasks WHERE owner = ? AND owner_loop = ? AND seq > ?");
+      List<Object> args = new ArrayList<>(List.of(node, loop, afterSeq));
+      if (filter.state() != null) {
+        sql.append(" AND state = ?");
+        args.add(filter.state().wire());
+      }
+      if (filter.type() != null) {
+        sql.append(" AND type = ?");
+        args.add(filter.type().wire());
+      }
+      if (filter.name() != null) {
+        sql.append(" AND name = ?");
+        args.add(filter.name());
+      }
+      if (filter.labelKey() != null) {
+        sql.append(filter.labelValue() == null ? " AND json_type(record, ?) IS NOT NULL" : " AND json_extract(record, ?) = ?");
+        args.add("$.labels.\"" + filter.labelKey().replace("\"", "\\\"") + "\"");
+        if (filter.labelValue() != null) {
+          args.add(filter.labelValue());
+        }
+      }
+      sql.append(" ORDER BY seq LIMIT ?");
+      args.add(limit);
+      try (PreparedStatement s = reader.prepareStatement(sql.toString())) {
+        for (int i = 0; i < args.size(); i++) {
+          s.setObject(i + 1, args.get(i));
+        }
+        ResultSet rs = s.executeQuery();
+        List<Task> out = new ArrayList<>();
+        while (rs.next()) {
+          out.add(task(rs.getString(1)));
+        }
+        return out;
+      }
+    });
+  }
+
+  @Override
+  public Future<Recovery> recover(String node) {
+    return on(reads, () -> {
+      List<Task> unfinished = new ArrayList<>();
+      try (PreparedStatement s = reader.prepareStatement("SELECT record FROM tasks WHERE owner = ? AND finished_at IS NULL")) {
+        s.setString(1, node);
+        ResultSet rs = s.executeQuery();
+        while (rs.next()) {
+          unfinished.add(task(rs.getString(1)));
+        }
+      }
+      List<EventView> events = new ArrayList<>();
+      try (Statement s = reader.createStatement()) {
+        ResultSet rs = s.executeQuery("SELECT name, payload, set_at, version FROM events");
+        while (rs.next()) {
+          String payload = rs.getString(2);
+          events.add(new EventView(rs.getString(1), true, payload == null ? null : Json.decodeValue(payload),
+              rs.getLong(3), 0, rs.getLong(4)));
+        }
+      }
+      Map<String, Recovery.KeyClaim> keys = new HashMap<>();
+      try (PreparedStatement s = reader.prepareStatement("SELECT k.key, k.task_id, k.fingerprint FROM idempotency_keys k"
+          + " JOIN tasks t ON t.id = k.task_id WHERE t.owner = ?")) {
+        s.setString(1, node);
+        ResultSet rs = s.executeQuery();
+        while (rs.next()) {
+          keys.put(rs.getString(1), new Recovery.KeyClaim(rs.getString(2), rs.getString(3)));
+        }
+      }
+      Map<Integer, Long> ids = new HashMap<>();
+      try (PreparedStatement s = reader.prepareStatement("SELECT loop, up_to FROM ids WHERE owner = ?")) {
+        s.setString(1, node);
+        ResultSet rs = s.executeQuery();
+        while (rs.next()) {
+          ids.merge(rs.getInt(1), rs.getLong(2), Math::max);
+        }
+      }
+      return new Recovery(unfinished, events, keys, ids);
+    });
+  }
+
+  @Override
+  public Future<List<Task>> orphans(List<String> alive) {
+    // One node owns a SQLite file: nothing in it belongs to another node.
+    return Future.succeededFuture(List.of());
+  }
+
+  @Override
+  public Future<Integer> expire(long cutoff) {
+    return on(writes, () -> {
+      try {
+        update("DELETE FROM idempotency_keys WHERE task_id IN (SELECT id FROM tasks WHERE finished_at <= ?)", cutoff);
+        int n;
+        try (PreparedStatement s = writer.prepareStatement("DELETE FROM tasks WHERE finished_at <= ?")) {
+          s.setLong(1, cutoff);
+          n = s.executeUpdate();
+        }
+        writer.commit();
+        return n;
+      } catch (SQLException | RuntimeException e) {
+        writer.rollback();
+        throw e;
+      }
+    });
+  }
+
+  private Task task(String record) {
+    return TaskJson.fromJson(new JsonObject(record), decoder);
+  }
+
+  private static <T> Future<T> on(ExecutorService executor, Callable<T> work) {
+    Promise<T> promise = Promise.promise();
+    try {
+      executor.execute(() -> {
+        try {
+          promise.complete(work.call());
+        } catch (Exception e) {
+          promise.fail(e);
+        }
+      });
+    } catch (java.util.concurrent.RejectedExecutionException closed) {
+      promise.fail(closed);
+    }
+    return promise.future();
+  }
+
+  @Override
+  public void close() {
+    writes.shutdown();
+    reads.shutdown();
+    try {
+      writes.awaitTermination(5, java.util.concurrent.TimeUnit.SECONDS);
+      reads.awaitTermination(5, java.util.concurrent.TimeUnit.SECONDS);
+      writer.close();
+      reader.close();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (SQLException e) {
+      LOG.warn("closing {}: {}", file, e.getMessage());
+    }
+  }
+}
