@@ -12,12 +12,21 @@ import io.taskloop.http.HttpApi;
 import io.taskloop.loop.IdempotencyKeys;
 import io.taskloop.loop.LoopVerticle;
 import io.taskloop.loop.NodeContext;
+import io.taskloop.loop.Restored;
+import io.taskloop.store.Stores;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.Context;
+import io.vertx.core.Promise;
 import java.util.ArrayList;
+import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.List;
 import java.util.function.Supplier;
 
@@ -37,7 +46,11 @@ final class LoopWiring implements LoopVerticle.Services {
   private volatile int port;
   private volatile Adoption adoption;
 
-  LoopWiring(Vertx vertx, NodeContext node, Buffer contract, HazelcastInstance hz, Supplier<Boolean> ready) {
+  private final Stores.Opened store;
+
+  LoopWiring(Vertx vertx, NodeContext node, Buffer contract, HazelcastInstance hz, Supplier<Boolean> ready,
+      Stores.Opened store) {
+    this.store = store;
     this.vertx = vertx;
     this.node = node;
     this.contract = contract;
@@ -51,6 +64,29 @@ final class LoopWiring implements LoopVerticle.Services {
     return clusterKeys != null ? clusterKeys : IdempotencyKeys.local();
   }
 
+  /** The loops that reached a step of the start, each to be answered on its own thread. */
+  private record Step(Queue<Runnable> arrived, AtomicInteger count) {
+  }
+
+  private final Map<String, Step> steps = new ConcurrentHashMap<>();
+
+  @Override
+  public Future<Void> together(String step) {
+    Context loop = vertx.getOrCreateContext();
+    Promise<Void> mine = Promise.promise();
+    Step s = steps.computeIfAbsent(step, k -> new Step(new ConcurrentLinkedQueue<>(), new AtomicInteger()));
+    s.arrived().add(() -> loop.runOnContext(v -> mine.complete()));
+    if (s.count().incrementAndGet() == node.loops()) {
+      s.arrived().forEach(Runnable::run); // every loop added itself before it counted
+    }
+    return mine.future();
+  }
+
+  @Override
+  public Restored restored(int loop) {
+    return store.forLoop(loop, node.loops(), node::loopFor);
+  }
+
   @Override
   public Future<?> start(LoopVerticle loop) {
     NodeReport report = new NodeReport(vertx, node, loop.link(), hz);
@@ -59,7 +95,7 @@ final class LoopWiring implements LoopVerticle.Services {
     started.add(EventBusApi.register(vertx, node, loop.link()));
     started.add(new EventSync(vertx, node, loop.index(), loop.engine().events()).start());
     if (hz != null) {
-      loop.replicateWith(new Replicator(vertx, node.nodeId(), loop.index(), hz.getMap(ClusterSetup.TASKS_MAP)).start());
+      loop.replicateWith(new Replicator(vertx, node.nodeId(), loop.index(), hz.getMap(ClusterSetup.TASKS_MAP)));
       if (loop.index() == 0) {
         adoption = new Adoption(vertx, node, loop.link(), hz);
         started.add(report.serve());

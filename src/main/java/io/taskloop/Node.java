@@ -13,6 +13,19 @@ import io.taskloop.loop.LoopLink;
 import io.taskloop.loop.LoopVerticle;
 import io.taskloop.loop.NodeContext;
 import io.taskloop.metrics.Metrics;
+import io.taskloop.store.Recovery;
+import io.taskloop.store.StoredRecords;
+import io.taskloop.store.Stores;
+import io.taskloop.task.Task;
+import io.taskloop.task.TaskJson;
+import com.hazelcast.core.HazelcastJsonValue;
+import com.hazelcast.map.IMap;
+import io.vertx.core.json.JsonObject;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -29,19 +42,26 @@ public final class Node {
   private static final String ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789";
   /** How long a joining node waits for the cluster's partitions to have their backups before it is ready. */
   private static final long SAFE_BOUND_MS = 30_000;
+  /** How often the store deletes what passed its retention. */
+  private static final long EXPIRE_EVERY_MS = 10_000;
+  private static final Logger LOG = LoggerFactory.getLogger(Node.class);
 
   private final Vertx vertx;
   private final NodeContext context;
   private final LoopWiring wiring;
   private final HazelcastInstance hazelcast;
   private final String deploymentId;
+  private final Stores.Opened opened;
+  private long expiry = -1;
 
-  private Node(Vertx vertx, NodeContext context, LoopWiring wiring, HazelcastInstance hazelcast, String deploymentId) {
+  private Node(Vertx vertx, NodeContext context, LoopWiring wiring, HazelcastInstance hazelcast, String deploymentId,
+      Stores.Opened opened) {
     this.vertx = vertx;
     this.context = context;
     this.wiring = wiring;
     this.hazelcast = hazelcast;
     this.deploymentId = deploymentId;
+    this.opened = opened;
   }
 
   /** Deploys one loop per configured event-loop thread; the future completes once all serve HTTP. */
@@ -54,25 +74,93 @@ public final class Node {
     return start(vertx, config, clock, hazelcast, Metrics.standalone());
   }
 
-  /** Starts a node whose meters go to {@code metrics} (the registry Vert.x reports to, in Main). */
+  /**
+   * Starts a node whose meters go to {@code metrics} (the registry Vert.x reports to, in Main):
+   * opens its store, takes up what the store held for it, deploys its loops, and (in a cluster)
+   * waits for the partitions to have their backups. The future completes once it is ready.
+   */
   public static Future<Node> start(Vertx vertx, Config config, Clock clock, HazelcastInstance hazelcast, Metrics metrics) {
-    NodeContext context = new NodeContext(newNodeId(), config, clock,
-        hazelcast == null ? n -> Directory.NONE : n -> new ClusterDirectory(vertx, hazelcast, n), metrics);
     registerCodec(vertx);
-    AtomicBoolean ready = new AtomicBoolean();
-    AtomicInteger next = new AtomicInteger();
-    return vertx.fileSystem().readFile("openapi.yaml").compose(contract -> {
-      LoopWiring wiring = new LoopWiring(vertx, context, contract, hazelcast, ready::get);
-      return vertx.deployVerticle(() -> new LoopVerticle(context, next.getAndIncrement(), wiring),
-              new DeploymentOptions().setInstances(config.loops()))
-          // Ready once the cluster's partitions have their backups: records written before could be lost.
-          .compose(id -> hazelcast == null ? Future.succeededFuture(id)
-              : ClusterSetup.safe(vertx, hazelcast, SAFE_BOUND_MS).map(id))
-          .map(id -> {
-            ready.set(true);
-            return new Node(vertx, context, wiring, hazelcast, id);
+    long started = System.nanoTime();
+    return Stores.open(vertx, config, metrics, Node::newNodeId).compose(opened -> {
+      NodeContext context = new NodeContext(opened.nodeId(), config, clock,
+          hazelcast == null ? n -> Directory.NONE : n -> new ClusterDirectory(vertx, hazelcast, n), metrics);
+      context.keepIn(opened.journal());
+      AtomicBoolean deployed = new AtomicBoolean();
+      Supplier<Boolean> ready = () -> deployed.get() && (opened.commit() == null || !opened.commit().failing());
+      AtomicInteger next = new AtomicInteger();
+      return notTakenOver(vertx, hazelcast, opened)
+          .compose(store -> vertx.fileSystem().readFile("openapi.yaml").compose(contract -> {
+            LoopWiring wiring = new LoopWiring(vertx, context, contract, hazelcast, ready, store);
+            return vertx.deployVerticle(() -> new LoopVerticle(context, next.getAndIncrement(), wiring),
+                    new DeploymentOptions().setInstances(config.loops()))
+                // Ready once the cluster's partitions have their backups: records written before could be lost.
+                .compose(id -> hazelcast == null ? Future.succeededFuture(id)
+                    : ClusterSetup.safe(vertx, hazelcast, SAFE_BOUND_MS).map(id))
+                .map(id -> {
+                  Node node = new Node(vertx, context, wiring, hazelcast, id, opened);
+                  node.expireStored();
+                  deployed.set(true);
+                  if (opened.keeps()) {
+                    LOG.info("node {} took up {} unfinished tasks, {} set events and {} idempotency keys from {} in {} ms",
+                        opened.nodeId(), store.recovery().unfinished().size(), store.recovery().events().size(),
+                        store.recovery().keys().size(), opened.commit().backend().name(),
+                        (System.nanoTime() - started) / 1_000_000);
+                  }
+                  return node;
+                });
+          }))
+          .onFailure(err -> {
+            if (opened.commit() != null) {
+              opened.commit().close();
+            }
           });
     });
+  }
+
+  /**
+   * In a cluster, a node that comes back on its data_dir takes up only what no other node took
+   * over while it was away: a task the cluster map gives to another node is that node's now.
+   */
+  private static Future<Stores.Opened> notTakenOver(Vertx vertx, HazelcastInstance hazelcast, Stores.Opened opened) {
+    List<Task> unfinished = opened.recovery().unfinished();
+    if (hazelcast == null || unfinished.isEmpty()) {
+      return Future.succeededFuture(opened);
+    }
+    IMap<String, HazelcastJsonValue> records = hazelcast.getMap(ClusterSetup.TASKS_MAP);
+    Set<String> ids = new HashSet<>();
+    unfinished.forEach(t -> ids.add(t.id()));
+    return vertx.executeBlocking(() -> records.getAll(ids)).map(held -> {
+      List<Task> mine = new ArrayList<>();
+      for (Task t : unfinished) {
+        HazelcastJsonValue record = held.get(t.id());
+        JsonObject json = record == null ? null : new JsonObject(record.getValue());
+        if (json == null || opened.nodeId().equals(json.getString("owner"))) {
+          mine.add(t);
+        } else {
+          // The adopter's newer record goes into this node's store: a request that comes here
+          // for the task is sent on to the node that has it.
+          opened.journal().write(TaskJson.fromJson(json, StoredRecords.decoder()));
+        }
+      }
+      if (mine.size() < unfinished.size()) {
+        LOG.info("node {} leaves {} of its stored tasks to the nodes that adopted them while it was away",
+            opened.nodeId(), unfinished.size() - mine.size());
+      }
+      Recovery r = opened.recovery();
+      return new Stores.Opened(opened.nodeId(), opened.journal(), opened.commit(),
+          new Recovery(mine, r.events(), r.keys(), r.ids()));
+    });
+  }
+
+  /** Now and then, deletes from the store what passed its retention (memory forgets on its own). */
+  private void expireStored() {
+    if (opened.commit() == null) {
+      return;
+    }
+    expiry = vertx.setPeriodic(EXPIRE_EVERY_MS, t -> opened.commit()
+        .expire(context.clock().millis() - context.config().retentionMs())
+        .onFailure(err -> LOG.warn("deleting expired tasks from the store failed: {}", err.getMessage())));
   }
 
   private static void registerCodec(Vertx vertx) {
@@ -130,7 +218,13 @@ public final class Node {
     return wiring.adoption() == null ? Future.succeededFuture(0) : wiring.adoption().reconcile();
   }
 
+  /** Undeploys the loops, then closes the store (what its commits held is on disk). */
   public Future<Void> stop() {
-    return vertx.undeploy(deploymentId);
+    vertx.cancelTimer(expiry);
+    return vertx.undeploy(deploymentId).onComplete(ar -> {
+      if (opened.commit() != null) {
+        opened.commit().close();
+      }
+    });
   }
 }

@@ -39,9 +39,3 @@ CREATE TABLE ids (
   up_to INTEGER NOT NULL,
   PRIMARY KEY (owner, loop)
 );
-
--- This store's node: its id survives restarts on the same data_dir.
-CREATE TABLE node (
-  k TEXT PRIMARY KEY,
-  v TEXT NOT NULL
-);

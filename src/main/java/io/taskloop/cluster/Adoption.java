@@ -72,8 +72,17 @@ public final class Adoption {
         context.runOnContext(v -> healed());
       }
     });
-    return vertx.eventBus().<JsonObject>consumer(Addresses.NODE_LEAVING,
-        msg -> adoptFrom(msg.body().getString("node"), true)).completion();
+    Future<Void> leaving = vertx.eventBus().<JsonObject>consumer(Addresses.NODE_LEAVING,
+        msg -> adoptFrom(msg.body().getString("node"), true, null)).completion();
+    // A node that comes back on its data_dir keeps its id: requests for it go to it again.
+    Future<Void> joined = vertx.eventBus().<JsonObject>consumer(Addresses.NODE_JOINED, msg -> {
+      String back = msg.body().getString("node");
+      if (node.hasDeparted(back)) {
+        LOG.info("node {} is back in the cluster", back);
+        node.back(back);
+      }
+    }).completion();
+    return Future.join(leaving, joined).mapEmpty();
   }
 
   /**
@@ -127,7 +136,7 @@ public final class Adoption {
     nodes().compose(AsyncMap::entries).onSuccess(all -> all.forEach((id, info) -> {
       if (member.equals(info.getString("member"))) {
         LOG.info("node {} left the cluster without handing over; adopting its tasks", id);
-        adoptFrom(id, false);
+        adoptFrom(id, false, info);
       }
     })).onFailure(err -> {
       // Right after a member dies the cluster maps may be migrating; ask again shortly.
@@ -139,7 +148,8 @@ public final class Adoption {
     });
   }
 
-  private void adoptFrom(String departed, boolean handedOver) {
+  /** {@code listed}: the departed node's entry in the nodes map when it died (null after a graceful leave). */
+  private void adoptFrom(String departed, boolean handedOver, JsonObject listed) {
     if (departed.equals(node.nodeId())) {
       return;
     }
@@ -158,14 +168,16 @@ public final class Adoption {
         JsonObject record = new JsonObject(value.getValue());
         String id = record.getString("id");
         if (node.nodeId().equals(chooseAdopter(id, survivors))) {
-          adopted.add(link.ask(node.homeOf(id),
+          adopted.add(link.ask(node.loopFor(id),
               new LoopCommand.Adopt(record, handedOver ? Resume.HANDED_OVER : Resume.OWNER_LOST)));
         }
       }
       if (!survivors.isEmpty() && survivors.get(0).equals(node.nodeId())) {
         // Forget the departed node's entry later, not now: every survivor must still find it to
         // learn which node the lost member was, however slow its own look-up is.
-        vertx.setTimer(FORGET_DEPARTED_MS, t -> nodes().compose(map -> map.remove(departed)));
+        // Only the entry of the member that died: the node may be back by then under the same id.
+        vertx.setTimer(FORGET_DEPARTED_MS, t -> nodes().compose(map -> listed == null ? Future.succeededFuture()
+            : map.removeIfPresent(departed, listed)));
       }
       return Future.join(adopted).transform(ar -> {
         long failed = adopted.stream().filter(Future::failed).count();

@@ -35,6 +35,12 @@ public final class ClusterDirectory implements Directory {
         return Future.failedFuture(Problem.notFound("Task", "no task with id '" + taskId + "' (its node left the cluster)"));
       }
       JsonObject json = new JsonObject(record.getValue());
+      String forward = json.getString(Replicator.FORWARD_TO);
+      if (forward != null) {
+        // A finished task in its owner's store; if that node is gone, a store this node shares may hold it.
+        return Future.succeededFuture(node.hasDeparted(forward) ? new Owner(node.nodeId(), node.loopFor(taskId))
+            : new Owner(forward, json.getInteger("owner_loop")));
+      }
       Owner owner = new Owner(json.getString("owner"), json.getInteger("owner_loop"));
       if (node.hasDeparted(owner.node())) {
         return Future.failedFuture(Problem.unavailable("task " + taskId + " is being adopted after its node left; retry"));

@@ -103,7 +103,8 @@ public final class NodeReport {
         msg -> self().onSuccess(msg::reply).onFailure(err -> msg.fail(500, err.getMessage()))).completion();
     JsonObject info = new JsonObject().put("loops", node.loops())
         .put("member", hz == null ? null : hz.getCluster().getLocalMember().getUuid().toString());
-    Future<Void> listed = nodes().compose(map -> map.put(node.nodeId(), info));
+    Future<Void> listed = nodes().compose(map -> map.put(node.nodeId(), info))
+        .onSuccess(v -> vertx.eventBus().publish(Addresses.NODE_JOINED, new JsonObject().put("node", node.nodeId())));
     return Future.join(consumer, listed).mapEmpty();
   }
 

@@ -39,7 +39,9 @@ public record Config(
     String logFormat,
     String store,
     String dataDir,
-    String postgresUrl) {
+    String postgresUrl,
+    int journalBatchMax,
+    int journalQueueMax) {
 
   public static final List<String> CLUSTER_MODES = List.of("none", "tcp", "kubernetes");
   public static final List<String> STORES = List.of("sqlite", "postgres", "memory");
@@ -81,7 +83,11 @@ public record Config(
       // database a cluster shares, at postgres_url), or memory (nothing survives a restart).
       Map.entry("store", "sqlite"),
       Map.entry("data_dir", "./data"),
-      Map.entry("postgres_url", ""));
+      Map.entry("postgres_url", ""),
+      // Group commit: at most this many changes in one commit; more than journal_queue_max
+      // waiting for their commit is answered 503 at once rather than held in memory.
+      Map.entry("journal_batch_max", 2_000),
+      Map.entry("journal_queue_max", 200_000));
 
   public static String envName(String key) {
     return "TASKLOOP_" + key.toUpperCase(java.util.Locale.ROOT);
@@ -130,7 +136,9 @@ public record Config(
         v.oneOf("log_format", List.of("text", "json")),
         v.oneOf("store", STORES),
         v.string("data_dir"),
-        v.string("postgres_url"));
+        v.string("postgres_url"),
+        (int) v.number("journal_batch_max", 1, 1_000_000),
+        (int) v.number("journal_queue_max", 1, 100_000_000));
     if (config.clusterMode().equals("kubernetes") && config.clusterServiceDns().isBlank()) {
       throw new IllegalArgumentException("cluster_mode kubernetes needs cluster_service_dns (" + envName("cluster_service_dns")
           + "), the DNS name of the headless service of the Hazelcast port");
@@ -166,7 +174,8 @@ public record Config(
         .put("cluster_port", clusterPort).put("cluster_name", clusterName).put("cluster_host", clusterHost)
         .put("cluster_service_dns", clusterServiceDns).put("cluster_public_host", clusterPublicHost)
         .put("log_format", logFormat)
-        .put("store", store).put("data_dir", dataDir).put("postgres_url", postgresUrl);
+        .put("store", store).put("data_dir", dataDir).put("postgres_url", postgresUrl)
+        .put("journal_batch_max", journalBatchMax).put("journal_queue_max", journalQueueMax);
   }
 
   private record Values(JsonObject file, Map<String, String> env) {

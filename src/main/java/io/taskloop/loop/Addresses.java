@@ -34,6 +34,9 @@ public final class Addresses {
   /** Named events set or cleared anywhere, published to every node of the cluster. */
   public static final String EVENTS_CHANGED = "taskloop.events.changed";
 
+  /** A node that has joined (or come back under its id) says so here, to every node. */
+  public static final String NODE_JOINED = "taskloop.node.joined";
+
   /** A node that hands its tasks over before it leaves says so here, to every node. */
   public static final String NODE_LEAVING = "taskloop.node.leaving";
 

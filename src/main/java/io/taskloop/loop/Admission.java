@@ -7,7 +7,6 @@ import io.taskloop.task.Task;
 import io.taskloop.task.TaskJson;
 import io.taskloop.task.TaskSpec;
 import io.taskloop.task.TaskType;
-import io.taskloop.task.Transition;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import java.nio.charset.StandardCharsets;
@@ -34,6 +33,7 @@ final class Admission {
   private final TaskTable table;
   private final Transitions path;
   private final IdempotencyKeys keys;
+  private final Journal journal;
   private final Owner self;
   private final IntPredicate makeRoom;
   private final Consumer<Task> start;
@@ -51,6 +51,7 @@ final class Admission {
     this.table = table;
     this.path = path;
     this.keys = keys;
+    this.journal = node.journal();
     this.self = new Owner(node.nodeId(), link.self());
     this.makeRoom = makeRoom;
     this.start = start;
@@ -58,7 +59,7 @@ final class Admission {
 
   Future<LoopCommand.Created> create(TaskSpec spec, String key) {
     if (key == null) {
-      return admit(spec, table.nextId(), null).map(task -> new LoopCommand.Created(task, false));
+      return admit(spec, table.nextId(), null, null).map(task -> new LoopCommand.Created(task, false));
     }
     return keyed(spec, key, true);
   }
@@ -71,7 +72,7 @@ final class Admission {
     pending.put(id, waiting);
     return keys.claim(key, mine).compose(held -> {
       if (held == null) {
-        Future<Task> admitted = admit(spec, id, key).onFailure(err -> keys.release(key, id));
+        Future<Task> admitted = admit(spec, id, key, fingerprint).onFailure(err -> keys.release(key, id));
         admitted.onComplete(waiting);
         return admitted.map(task -> new LoopCommand.Created(task, false));
       }
@@ -104,7 +105,12 @@ final class Admission {
     return waiting != null ? waiting.future() : Future.failedFuture(Problem.notFound("Task", "no task with id '" + id + "'"));
   }
 
-  private Future<Task> admit(TaskSpec spec, String rootId, String key) {
+  /**
+   * Builds the task and its inline children, commits their records (and the key) to the
+   * journal, and only then stores and starts them: the create is answered once it is durable
+   * (and, in a cluster, replicated). A failed commit leaves nothing behind.
+   */
+  private Future<Task> admit(TaskSpec spec, String rootId, String key, String fingerprint) {
     int size = spec.size();
     if (!node.reserve(size) && !(makeRoom.test(size) && node.reserve(size))) {
       return Future.failedFuture(Problem.tooManyTasks("this node holds its limit of " + node.config().maxTasks()
@@ -114,20 +120,23 @@ final class Admission {
     collectRefs(spec, "", refs);
     Future<Void> checked = refs.isEmpty() ? Future.succeededFuture() : checkRefs(refs);
     return checked
-        .map(v -> {
+        .compose(v -> {
           long now = node.clock().millis();
           List<Task> born = new ArrayList<>(size);
           Task root = build(spec, rootId, null, now, born);
-          if (key != null) {
-            table.keyed(root.id(), key);
-          }
-          for (Task task : born) {
-            path.apply(Transition.create(task));
-          }
-          for (Task task : born) {
-            start.accept(task);
-          }
-          return table.get(root.id());
+          return journal.create(born, key, fingerprint).compose(committed -> {
+            if (key != null) {
+              table.keyed(root.id(), key);
+            }
+            Future<Void> replicated = path.arrive(born);
+            for (Task task : born) {
+              start.accept(task);
+            }
+            return replicated.map(r -> {
+              Task held = table.get(root.id());
+              return held != null ? held : root;
+            });
+          });
         })
         .onFailure(err -> node.release(size));
   }

@@ -82,16 +82,15 @@ final class Composites {
       Owner owner = node.ownerOf(childId);
       if (owner == null) {
         onChildDone(parentId, Outcome.vanished(childId));
-      } else if (node.isHere(owner) && owner.loop() == self.loop()) {
+      } else if (node.isHere(owner) && owner.loop() == self.loop() && table.get(childId) != null) {
         Task child = table.get(childId);
-        if (child == null) {
-          onChildDone(parentId, Outcome.vanished(childId));
-        } else if (child.isFinished()) {
+        if (child.isFinished()) {
           onChildDone(parentId, Outcome.of(child));
         } else {
           watchers.onStored(childId, done -> onChildDone(parentId, Outcome.of(done)));
         }
       } else {
+        // On another loop or node, or finished and gone from memory to the store: asked by id.
         watchRemote(parentId, childId, WATCH_TRIES);
       }
     }

@@ -54,10 +54,13 @@ public final class EventTable {
   private record TaskWaiter(int loop, String taskId) {
   }
 
-  EventTable(Vertx vertx, LoopLink link, Clock clock) {
+  private final Journal journal;
+
+  EventTable(Vertx vertx, LoopLink link, Clock clock, Journal journal) {
     this.vertx = vertx;
     this.link = link;
     this.clock = clock;
+    this.journal = journal;
   }
 
   public void announceWith(Consumer<EventView> announcer) {
@@ -68,25 +71,43 @@ public final class EventTable {
     return entries.size();
   }
 
-  public EventView set(String name, Object payload) {
-    EventView view = apply(name, payload);
-    announcer.accept(view);
-    return view;
+  /** Sets an event once the set is durable; its waiters wake then, and the answer goes out. */
+  public Future<EventView> set(String name, Object payload) {
+    Entry e = entries.get(name);
+    EventView next = new EventView(name, true, payload, clock.millis(), 0, (e == null ? 0 : e.version) + 1);
+    return journal.event(next, true).map(v -> {
+      EventView view = apply(name, payload);
+      announcer.accept(view);
+      return view;
+    });
   }
 
-  /** Clears an event (a no-op for an unknown one); one nobody waits on is forgotten at once. */
-  public void clear(String name) {
-    applyClear(name);
-    announcer.accept(new EventView(name, false, null, 0, 0, 0));
+  /** Clears an event once the clear is durable (a no-op for an unknown one); one nobody waits on is forgotten at once. */
+  public Future<Void> clear(String name) {
+    return journal.event(new EventView(name, false, null, 0, 0, 0), true).map(v -> {
+      applyClear(name);
+      announcer.accept(new EventView(name, false, null, 0, 0, 0));
+      return null;
+    });
   }
 
-  /** A set or clear made on another node of the cluster. */
+  /** A set or clear made on another node of the cluster: applied, and kept here too (a restart finds it). */
   public void applyRemote(String name, boolean set, Object payload) {
     if (set) {
-      apply(name, payload);
+      journal.event(apply(name, payload), false);
     } else {
       applyClear(name);
+      journal.event(new EventView(name, false, null, 0, 0, 0), false);
     }
+  }
+
+  /** An event the store held when the node started: set again, as it was (nobody waits on it yet). */
+  void restore(EventView event) {
+    Entry e = entries.computeIfAbsent(event.name(), n -> new Entry(n, clock.millis()));
+    e.set = true;
+    e.payload = event.payload();
+    e.setAt = event.setAt();
+    e.version = event.version();
   }
 
   private EventView apply(String name, Object payload) {

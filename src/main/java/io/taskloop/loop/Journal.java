@@ -39,16 +39,16 @@ public interface Journal {
     }
 
     @Override
-    public void forget(String taskId, String key) {
-    }
-
-    @Override
-    public Future<Void> eventSet(EventView event) {
+    public Future<Void> delete(String taskId, String key) {
       return done;
     }
 
     @Override
-    public Future<Void> eventCleared(String name) {
+    public void forget(String taskId, String key) {
+    }
+
+    @Override
+    public Future<Void> event(EventView event, boolean clientWaits) {
       return done;
     }
 
@@ -82,12 +82,17 @@ public interface Journal {
   /** A create: its records (the task and its inline children) and its idempotency key, in one commit. */
   Future<Void> create(List<Task> born, String key, String fingerprint);
 
-  /** A task deleted or past its retention, and its key; nobody waits on this. */
+  /** A task a client deletes, and its key. */
+  Future<Void> delete(String taskId, String key);
+
+  /** A task gone on its own (past its retention), and its key: written until it lands. */
   void forget(String taskId, String key);
 
-  Future<Void> eventSet(EventView event);
-
-  Future<Void> eventCleared(String name);
+  /**
+   * An event set ({@code event.set()}) or cleared. A client's set or clear fails with its
+   * commit; one that came from another node of the cluster is written until it lands.
+   */
+  Future<Void> event(EventView event, boolean clientWaits);
 
   /**
    * Ids of {@code loop} up to {@code upTo} may be given out: recorded before any task that

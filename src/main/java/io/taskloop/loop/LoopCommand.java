@@ -31,7 +31,7 @@ public interface LoopCommand<R> {
 
   record Get(String id) implements LoopCommand<Task> {
     public Future<Task> run(TaskEngine e) {
-      return Future.succeededFuture(e.get(id));
+      return e.read(id);
     }
   }
 
@@ -44,34 +44,32 @@ public interface LoopCommand<R> {
 
   record Cancel(String id) implements LoopCommand<Task> {
     public Future<Task> run(TaskEngine e) {
-      return Future.succeededFuture(e.cancel(id));
+      return e.cancel(id);
     }
   }
 
   record Complete(String id, Object result) implements LoopCommand<Task> {
     public Future<Task> run(TaskEngine e) {
-      return Future.succeededFuture(e.complete(id, result));
+      return e.complete(id, result);
     }
   }
 
   record Fail(String id, TaskError error) implements LoopCommand<Task> {
     public Future<Task> run(TaskEngine e) {
-      return Future.succeededFuture(e.fail(id, error));
+      return e.fail(id, error);
     }
   }
 
   record Delete(String id) implements LoopCommand<Task> {
     public Future<Task> run(TaskEngine e) {
-      return Future.succeededFuture(e.delete(id));
+      return e.delete(id);
     }
   }
 
   /** A parent on {@code parentLoop} wants to hear when {@code childId} finishes; answers its state now. */
   record Watch(String childId, Owner parentLoop, String parentId) implements LoopCommand<Task> {
     public Future<Task> run(TaskEngine e) {
-      Task child = e.watchForRemote(childId, parentLoop, parentId);
-      return child != null ? Future.succeededFuture(child)
-          : Future.failedFuture(Problem.notFound("Task", "no task with id '" + childId + "'"));
+      return e.watchForRemote(childId, parentLoop, parentId);
     }
   }
 
@@ -100,7 +98,7 @@ public interface LoopCommand<R> {
 
   record ListTasks(TaskFilter filter, long afterSeq, int limit) implements LoopCommand<List<Task>> {
     public Future<List<Task>> run(TaskEngine e) {
-      return Future.succeededFuture(e.list(filter, afterSeq, limit));
+      return e.list(filter, afterSeq, limit);
     }
   }
 
@@ -169,14 +167,13 @@ public interface LoopCommand<R> {
 
   record EventSet(String name, Object payload) implements LoopCommand<EventView> {
     public Future<EventView> run(TaskEngine e) {
-      return Future.succeededFuture(e.events().set(name, payload));
+      return e.events().set(name, payload);
     }
   }
 
   record EventClear(String name) implements LoopCommand<Void> {
     public Future<Void> run(TaskEngine e) {
-      e.events().clear(name);
-      return Future.succeededFuture();
+      return e.events().clear(name);
     }
   }
 

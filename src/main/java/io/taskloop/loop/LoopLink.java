@@ -112,6 +112,16 @@ public final class LoopLink {
    * answer as a member), the replicated record says which node adopted it.
    */
   public <R> Future<R> askTask(String taskId, LoopCommand<R> command, long timeoutMs) {
+    // A node whose store says another node took the task over sends the asker on, to the owner
+    // the cluster's records name now (the store's owner is only a hint: it may have moved on).
+    return routed(taskId, command, timeoutMs).recover(err -> err instanceof Problem p && p.livesOn() != null
+        ? node.directory().resolve(taskId).compose(owner -> ask(owner, command, timeoutMs))
+            .recover(again -> Future.failedFuture(again instanceof Problem q && q.livesOn() != null
+                ? Problem.unavailable("task " + taskId + " is moving between nodes; retry") : again))
+        : Future.failedFuture(err));
+  }
+
+  private <R> Future<R> routed(String taskId, LoopCommand<R> command, long timeoutMs) {
     Owner owner = node.requireOwner(taskId);
     if (node.config().clustered() && node.hasDeparted(owner.node())) {
       Owner adopter = adopted.get(taskId);

@@ -23,6 +23,15 @@ public final class LoopVerticle extends VerticleBase {
     /** The keys this loop's keyed creates claim: a map of its own on a single node, the cluster's otherwise. */
     IdempotencyKeys keys(int loop);
 
+    /** What the store held for this loop when the node started. */
+    Restored restored(int loop);
+
+    /**
+     * Completes, on the calling loop, once every loop of the node has called it with the same
+     * {@code step}: the steps of a start that loops take together.
+     */
+    Future<Void> together(String step);
+
     /** Starts what serves beside the engine on the loop's thread; the loop is up once it completes. */
     Future<?> start(LoopVerticle loop);
   }
@@ -43,8 +52,19 @@ public final class LoopVerticle extends VerticleBase {
   public Future<?> start() {
     link = new LoopLink(vertx, node, index);
     engine = new TaskEngine(vertx, node, link, services.keys(index));
-    engine.startSweeping();
-    return Future.join(registerConsumer(), services.start(this));
+    // Every loop listens, then takes up what the store held, before any re-arms a task or serves:
+    // a restored task may ask another loop (its event's home, its children) at once.
+    return registerConsumer()
+        .compose(v -> services.together("listening"))
+        .compose(v -> {
+          engine.takeUp(services.restored(index));
+          return services.together("taken up");
+        })
+        .compose(v -> {
+          engine.resumeRestored();
+          engine.startSweeping();
+          return services.start(this);
+        });
   }
 
   @Override

@@ -29,6 +29,7 @@ public final class NodeContext {
   private final Set<String> departed = ConcurrentHashMap.newKeySet();
   private final Directory directory;
   private final Metrics metrics;
+  private volatile Journal journal = Journal.MEMORY;
 
   /** {@code directory} is made for this context (a cluster's directory reads which nodes departed). */
   public NodeContext(String nodeId, Config config, Clock clock, Function<NodeContext, Directory> directory,
@@ -88,6 +89,16 @@ public final class NodeContext {
     return metrics;
   }
 
+  /** Where this node's acknowledged changes are kept ({@link Journal#MEMORY}: nowhere). */
+  public Journal journal() {
+    return journal;
+  }
+
+  /** Set once at start, before any loop runs. */
+  public void keepIn(Journal journal) {
+    this.journal = journal;
+  }
+
   /** Where tasks of departed nodes live now ({@link Directory#NONE} on a node that runs alone). */
   public Directory directory() {
     return directory;
@@ -95,6 +106,11 @@ public final class NodeContext {
 
   public void departed(String node) {
     departed.add(node);
+  }
+
+  /** A node that left came back (under the same id, on its data_dir): route to it again. */
+  public void back(String node) {
+    departed.remove(node);
   }
 
   /** After a partition heals the nodes on the other side are back: route to them again. */
@@ -121,8 +137,7 @@ public final class NodeContext {
 
   /**
    * The owner of a task, read from its id ({@code <node>-<loop>-<seq>}), or null when the id is
-   * not one this cluster could have given out. A loop of this node is checked against the loop
-   * count; another node's loop is checked by that node.
+   * not one this cluster could have given out. Another node's loop is checked by that node.
    */
   public Owner ownerOf(String taskId) {
     int first = taskId.indexOf('-');
@@ -134,10 +149,11 @@ public final class NodeContext {
       int loop = Integer.parseInt(taskId, first + 1, last, 10);
       Long.parseLong(taskId, last + 1, taskId.length(), 10);
       boolean here = first == nodeId.length() && taskId.startsWith(nodeId);
-      if (loop < 0 || (here && loop >= config.loops())) {
+      if (loop < 0) {
         return null;
       }
-      return here ? new Owner(nodeId, loop) : new Owner(taskId.substring(0, first), loop);
+      // A node restarted with fewer loops holds the tasks of a loop it no longer has on loop % loops.
+      return here ? new Owner(nodeId, loop % config.loops()) : new Owner(taskId.substring(0, first), loop);
     } catch (NumberFormatException e) {
       return null;
     }
@@ -154,6 +170,16 @@ public final class NodeContext {
 
   public boolean isHere(Owner owner) {
     return owner.node().equals(nodeId);
+  }
+
+  /**
+   * The loop of this node that holds a task it takes over (adopted, or restored at start): the
+   * loop its id names when the id is this node's (requests find it by id), else the loop its id
+   * hashes to.
+   */
+  public int loopFor(String taskId) {
+    Owner named = ownerOf(taskId);
+    return named != null && isHere(named) ? named.loop() : homeOf(taskId);
   }
 
   /** The loop that keeps a named event or an idempotency key: a stable hash of the name. */

@@ -12,12 +12,19 @@ public interface Replication {
 
   /** Nothing is replicated: a node that runs alone. */
   Replication NONE = new Replication() {
+    private final Future<Void> done = Future.succeededFuture();
+
     @Override
-    public void changed(Task task) {
+    public Future<Void> changed(Task task) {
+      return done;
     }
 
     @Override
     public void removed(String id) {
+    }
+
+    @Override
+    public void offloaded(Task task, long keepMs) {
     }
 
     @Override
@@ -30,11 +37,18 @@ public interface Replication {
     }
   };
 
-  /** The task changed; its latest record is written soon, off the hot path. */
-  void changed(Task task);
+  /**
+   * The task changed; its latest record is written soon, in a batch with the loop's other
+   * changes. The future completes (on the loop) once the copies hold it; it never fails (a
+   * failed write is logged and the next one carries the record).
+   */
+  Future<Void> changed(Task task);
 
   /** The task left this loop (evicted, deleted, or dropped after a partition healed). */
   void removed(String id);
+
+  /** A finished task left memory for the store, which keeps it {@code keepMs} more. */
+  void offloaded(Task task, long keepMs);
 
   /** Writes everything still pending; completes once the copies hold it (a graceful leave). */
   Future<Void> flush();

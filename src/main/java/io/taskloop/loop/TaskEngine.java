@@ -9,12 +9,16 @@ import io.taskloop.task.TaskError;
 import io.taskloop.task.TaskJson;
 import io.taskloop.task.TaskSpec;
 import io.taskloop.task.TaskType;
+import io.taskloop.task.Transition;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.function.Function;
 import java.util.List;
 import java.util.function.Consumer;
 
@@ -46,6 +50,9 @@ public final class TaskEngine {
   private final EventTable events;
   private final EventWaits eventWaits;
   private final Retention retention;
+  private final Journal journal;
+  private final IdempotencyKeys keys;
+  private final List<String> takenUp = new ArrayList<>();
   /** Set when this node hands its tasks over on leaving: nothing here changes any more. */
   private boolean frozen;
   private long sweepTimer = -1;
@@ -57,7 +64,9 @@ public final class TaskEngine {
     this.index = link.self();
     this.clock = node.clock();
     this.self = new Owner(node.nodeId(), index);
-    this.table = new TaskTable(node.nodeId() + "-" + index + "-");
+    this.journal = node.journal();
+    this.keys = keys;
+    this.table = new TaskTable(node.nodeId() + "-" + index + "-", upTo -> journal.reserveIds(index, upTo));
     this.changes = new ChangeLog(index, node.config().streamBuffer());
     Outbound outbound = new Outbound(vertx, node.config().httpMaxResponseBytes(), node.config().webhookAttempts(),
         node.config().webhookBackoffMs());
@@ -65,7 +74,7 @@ public final class TaskEngine {
     this.timers = new Timers(vertx, clock, node.metrics());
     this.attempts = new Attempts(vertx, clock, table, path, outbound);
     this.composites = new Composites(vertx, node, link, table, path, watchers);
-    this.events = new EventTable(vertx, link, clock);
+    this.events = new EventTable(vertx, link, clock, journal);
     this.eventWaits = new EventWaits(node, link, table, path);
     this.retention = new Retention(node, table, path, keys, events);
     this.admission = new Admission(node, link, table, path, keys, retention::makeRoom, task -> start(task, null));
@@ -133,20 +142,43 @@ public final class TaskEngine {
 
   // ---------------------------------------------------------------- reads
 
-  public Task get(String id) {
+  /** The task as this loop holds it; null when it is not in memory (it may be in the store). */
+  private Task held(String id) {
     if (frozen) {
       throw Problem.unavailable("this node is leaving the cluster and has handed task " + id + " over; retry");
     }
-    Task task = table.get(id);
-    if (task == null) {
-      throw Problem.notFound("Task", "no task with id '" + id + "'");
+    return table.get(id);
+  }
+
+  /** The task, from memory or (a finished one that left memory) from the store; 404 if neither holds it. */
+  public Future<Task> read(String id) {
+    Task task = held(id);
+    if (task != null) {
+      return Future.succeededFuture(task);
     }
-    return task;
+    return journal.read(id).compose(stored -> {
+      if (stored == null || !kept(stored)) {
+        return Future.failedFuture(Problem.notFound("Task", "no task with id '" + id + "'"));
+      }
+      if (!stored.owner().node().equals(self.node())) {
+        // Taken over while this node was away (its store says by whom): the asker goes there.
+        return Future.failedFuture(Problem.misdirected(id, stored.owner()));
+      }
+      return Future.succeededFuture(stored);
+    });
+  }
+
+  /** A stored task still in its retention (the store deletes expired ones only now and then). */
+  private boolean kept(Task stored) {
+    return !stored.isFinished() || stored.finishedAt() > clock.millis() - node.config().retentionMs();
   }
 
   /** Answers when the task's end is durable or after {@code waitMs}, with the task as it then stands. */
   public Future<Task> await(String id, long waitMs) {
-    Task task = get(id);
+    Task task = held(id);
+    if (task == null) {
+      return read(id);
+    }
     if (task.isFinished() || waitMs <= 0) {
       return path.settled(task);
     }
@@ -161,13 +193,32 @@ public final class TaskEngine {
     return promise.future().onComplete(ar -> vertx.cancelTimer(timer));
   }
 
-  public List<Task> list(TaskFilter filter, long afterSeq, int limit) {
-    return table.list(filter, afterSeq, limit);
+  /** A page of this loop's tasks: those in memory, and those that left it for the store (memory wins). */
+  public Future<List<Task>> list(TaskFilter filter, long afterSeq, int limit) {
+    List<Task> inMemory = table.list(filter, afterSeq, limit);
+    if (!journal.keeps()) {
+      return Future.succeededFuture(inMemory);
+    }
+    return journal.list(index, filter, afterSeq, limit).map(stored -> {
+      Map<String, Task> merged = new HashMap<>();
+      for (Task t : stored) {
+        if (kept(t)) {
+          merged.put(t.id(), t);
+        }
+      }
+      for (Task t : inMemory) {
+        merged.put(t.id(), t);
+      }
+      List<Task> page = new ArrayList<>(merged.values());
+      page.sort((a, b) -> Long.compare(a.seq(), b.seq()));
+      return page.size() > limit ? new ArrayList<>(page.subList(0, limit)) : page;
+    });
   }
 
   public LoopStats stats() {
     return new LoopStats(index, node.nodeId() + "/" + index, table.size(), table.unfinished(), table.created(),
-        table.finished(), timers.size(), events.size(), watchers.waiting(), timers.lateness().snapshot(), timers.lateness().maxMicros());
+        table.finished(), timers.size(), events.size(), watchers.waiting(), timers.lateness().snapshot(),
+        timers.lateness().maxMicros());
   }
 
   ChangeLog.Since changesSince(long after) {
@@ -176,12 +227,8 @@ public final class TaskEngine {
 
   // ---------------------------------------------------------------- changes from outside
 
-  public Task cancel(String id) {
-    Task task = get(id);
-    if (task.isFinished()) {
-      throw Problem.conflict("task " + id + " already finished as " + task.state().wire());
-    }
-    return path.apply(task.cancel("cancelled by request", clock.millis()));
+  public Future<Task> cancel(String id) {
+    return change(id, "cancel", task -> task.cancel("cancelled by request", clock.millis()));
   }
 
   /** Cancellation passed on by a parent: a finished or vanished task ignores it. */
@@ -192,39 +239,72 @@ public final class TaskEngine {
     }
   }
 
-  public Task complete(String id, Object result) {
-    return path.apply(external(id, "complete").succeed(result, clock.millis()));
+  public Future<Task> complete(String id, Object result) {
+    return change(id, "complete", task -> external(task, "complete").succeed(result, clock.millis()));
   }
 
-  public Task fail(String id, TaskError error) {
-    return path.apply(external(id, "fail").fail(error, clock.millis()));
+  public Future<Task> fail(String id, TaskError error) {
+    return change(id, "fail", task -> external(task, "fail").fail(error, clock.millis()));
   }
 
-  private Task external(String id, String verb) {
-    Task task = get(id);
-    if (task.isFinished()) {
-      throw Problem.conflict("task " + id + " already finished as " + task.state().wire() + "; it cannot " + verb);
+  /**
+   * A client's change of an unfinished task, acknowledged once durable. A task that is not in
+   * memory has finished (only finished tasks leave it): if the store holds it, the change is a
+   * 409 like any change of a finished task.
+   */
+  private Future<Task> change(String id, String verb, Function<Task, Transition> move) {
+    if (held(id) == null) {
+      return read(id).compose(stored -> Future.failedFuture(finished(stored, verb)));
     }
+    return path.commit(id, task -> {
+      if (task == null) {
+        throw Problem.notFound("Task", "no task with id '" + id + "'");
+      }
+      if (task.isFinished()) {
+        throw finished(task, verb);
+      }
+      return move.apply(task);
+    });
+  }
+
+  private static Problem finished(Task task, String verb) {
+    return Problem.conflict("task " + task.id() + " already finished as " + task.state().wire() + "; it cannot " + verb);
+  }
+
+  private static Task external(Task task, String verb) {
     if (task.type() != TaskType.EXTERNAL) {
-      throw Problem.conflict("only external tasks can be completed or failed from outside; " + id + " is "
+      throw Problem.conflict("only external tasks can be completed or failed from outside; " + task.id() + " is "
           + task.type().wire());
     }
     return task;
   }
 
-  public Task delete(String id) {
-    Task task = get(id);
-    if (!task.isFinished()) {
-      throw Problem.conflict("task " + id + " is still " + task.state().wire() + "; cancel it first");
-    }
-    retention.forget(task);
-    return task;
+  /** Forgets a finished task, in memory and in the store, once the deletion is durable. */
+  public Future<Task> delete(String id) {
+    return read(id).compose(task -> {
+      if (!task.isFinished()) {
+        return Future.failedFuture(Problem.conflict("task " + id + " is still " + task.state().wire() + "; cancel it first"));
+      }
+      return journal.delete(id, table.keyOf(id)).map(v -> {
+        Task now = table.get(id);
+        if (now != null) {
+          retention.deleted(now);
+        }
+        return task;
+      });
+    });
   }
 
   // ---------------------------------------------------------------- composites and events
 
-  Task watchForRemote(String childId, Owner parentLoop, String parentId) {
-    return composites.watchForRemote(childId, parentLoop, parentId);
+  /**
+   * A parent elsewhere (or a parent here whose child left memory) watches {@code childId}:
+   * answers the child as it stands, from memory (and tells the parent when it ends) or, when it
+   * finished and left memory, from the store.
+   */
+  Future<Task> watchForRemote(String childId, Owner parentLoop, String parentId) {
+    Task child = composites.watchForRemote(childId, parentLoop, parentId);
+    return child != null ? Future.succeededFuture(child) : read(childId);
   }
 
   public void onChildDone(String parentId, Task child) {
@@ -256,6 +336,53 @@ public final class TaskEngine {
   public void tick() {
     timers.runDue();
     retention.sweep();
+  }
+
+  // ---------------------------------------------------------------- restart
+
+  /**
+   * Takes up what the store held for this loop when the node started, before the loop serves:
+   * events set again (waking nothing yet), keys claimed again, ids continued, and the
+   * unfinished tasks stored again (as adopted by this node). Every loop of the node does this
+   * before any re-arms its tasks ({@link #resumeRestored}), so a restored composite finds its
+   * restored children wherever they live.
+   */
+  void takeUp(Restored restored) {
+    table.continueAfter(restored.idsUsed());
+    restored.events().forEach(events::restore);
+    restored.keys().entrySet().stream()
+        .sorted(Map.Entry.comparingByValue((a, b) -> Long.compare(ends(a), ends(b))))
+        .forEach(e -> {
+          keys.claim(e.getKey(), new IdempotencyKeys.Claim(e.getValue().taskId(), e.getValue().fingerprint()));
+          retention.keyedUntilRetention(e.getValue().taskId(), e.getKey(), ends(e.getValue()));
+        });
+    for (Task record : restored.tasks()) {
+      node.forceReserve(1);
+      Task task = path.apply(record.adoptedBy(self));
+      if (task != null && !task.isFinished()) {
+        takenUp.add(task.id());
+      }
+    }
+  }
+
+  /**
+   * Re-arms the tasks taken up, as adoption does: sleeps end at their instant (past ones at
+   * once), timeouts fire, waiting tasks wait, composites watch their children, and an attempt
+   * that was in flight is retried if its policy allows, else the task fails with OwnerLost.
+   */
+  void resumeRestored() {
+    for (String id : takenUp) {
+      Task task = table.get(id);
+      if (task != null && !task.isFinished()) {
+        start(task, Resume.OWNER_LOST);
+      }
+    }
+    takenUp.clear();
+  }
+
+  /** When a restored key's retention counts from: its task's finish, or now for a task still running. */
+  private long ends(Restored.Key key) {
+    return key.finishedAt() == 0 ? clock.millis() : key.finishedAt();
   }
 
   // ---------------------------------------------------------------- hand-over and adoption

@@ -9,6 +9,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
+import java.util.function.LongConsumer;
+import java.util.function.Predicate;
 
 /**
  * One loop's tasks in memory, by id, with what eviction needs: finished tasks in the order they
@@ -17,7 +19,12 @@ import java.util.PriorityQueue;
  */
 final class TaskTable {
 
+  /** Ids are reserved in the journal this many at a time, so a restart never gives one out twice. */
+  static final long ID_BLOCK = 10_000;
+
   private final String idPrefix;
+  private final LongConsumer reserve;
+  private long reservedUpTo;
   private final Map<String, Task> tasks = new HashMap<>();
   private final ArrayDeque<Task> finishedOrder = new ArrayDeque<>();
   private final Map<String, String> keyOfTask = new HashMap<>();
@@ -26,13 +33,29 @@ final class TaskTable {
   private long finished;
   private int unfinished;
 
-  TaskTable(String idPrefix) {
+  /** {@code reserve} records that ids up to a sequence may be given out (nothing for the memory store). */
+  TaskTable(String idPrefix, LongConsumer reserve) {
     this.idPrefix = idPrefix;
+    this.reserve = reserve;
   }
 
-  /** A fresh id on this loop: {@code <node>-<loop>-<seq>}. */
+  /**
+   * A fresh id on this loop: {@code <node>-<loop>-<seq>}. A new block of sequences is reserved
+   * before its first id is used; the reservation reaches the journal ahead of any record that
+   * carries such an id, so no acknowledged task can have an id a restart would give out again.
+   */
   String nextId() {
-    return idPrefix + (++seq);
+    if (++seq > reservedUpTo) {
+      reservedUpTo = seq - 1 + ID_BLOCK;
+      reserve.accept(reservedUpTo);
+    }
+    return idPrefix + seq;
+  }
+
+  /** After a restart: ids continue after everything this loop may have given out before. */
+  void continueAfter(long used) {
+    seq = Math.max(seq, used);
+    reservedUpTo = Math.max(reservedUpTo, used);
   }
 
   Task get(String id) {
@@ -77,6 +100,10 @@ final class TaskTable {
     }
   }
 
+  String keyOf(String taskId) {
+    return keyOfTask.get(taskId);
+  }
+
   void keyed(String taskId, String key) {
     keyOfTask.put(taskId, key);
   }
@@ -91,14 +118,20 @@ final class TaskTable {
   }
 
   /**
-   * Finished tasks that finished at or before {@code cutoff}, oldest first, at most {@code max}:
-   * what retention (or room at the cap) may evict. They are still held; the caller removes them.
+   * Finished tasks that finished at or before {@code cutoff} and {@code mayLeave}, oldest first,
+   * at most {@code max}: what retention (or room at the cap) may evict. They are still held; the
+   * caller removes them.
    */
-  List<Task> finishedBy(long cutoff, int max) {
+  List<Task> finishedBy(long cutoff, int max, Predicate<Task> mayLeave) {
     List<Task> out = new ArrayList<>();
-    while (out.size() < max && !finishedOrder.isEmpty() && finishedOrder.peekFirst().finishedAt() <= cutoff) {
-      Task done = finishedOrder.pollFirst();
-      if (tasks.get(done.id()) == done) {
+    while (out.size() < max && !finishedOrder.isEmpty()) {
+      Task done = finishedOrder.peekFirst();
+      boolean held = tasks.get(done.id()) == done;
+      if (held && (done.finishedAt() > cutoff || !mayLeave.test(done))) {
+        break;
+      }
+      finishedOrder.pollFirst();
+      if (held) {
         out.add(done);
       }
     }

@@ -5,10 +5,14 @@ import io.taskloop.task.OnDone;
 import io.taskloop.task.Task;
 import io.taskloop.task.Transition;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.function.Function;
 import java.util.List;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -31,6 +35,18 @@ final class Transitions {
 
   private static final Logger LOG = LoggerFactory.getLogger(Transitions.class);
 
+  private static final Future<Void> DONE = Future.succeededFuture();
+
+  /** A stored transition whose effects are to run, and the write that makes it durable. */
+  private record Queued(Transition transition, Future<Void> durable) {
+  }
+
+  /** A client's change waiting for its commit; {@code settled} completes when it is decided. */
+  private static final class Pending {
+    final Promise<Void> settled = Promise.promise();
+    final List<Transition> deferred = new ArrayList<>(1);
+  }
+
   /** What another part of the engine does when a task of this loop changes. */
   interface Reaction {
     void react(Transition t);
@@ -47,7 +63,12 @@ final class Transitions {
   private final DeliveryOptions doneOptions = new DeliveryOptions().setCodecName(Wire.DONE_CODEC);
   private final Outbound outbound;
   private final List<Reaction> reactions = new ArrayList<>();
-  private final ArrayDeque<Transition> queue = new ArrayDeque<>();
+  private final ArrayDeque<Queued> queue = new ArrayDeque<>();
+  private final Journal journal;
+  /** Client changes waiting for their commit, by task; the loop's own moves on the task wait behind them. */
+  private final Map<String, Pending> pending = new HashMap<>();
+  /** The latest write of a task that is not durable yet. */
+  private final Map<String, Future<Void>> undurable = new HashMap<>();
   private Replication replication = Replication.NONE;
   private boolean draining;
 
@@ -60,6 +81,7 @@ final class Transitions {
     this.outbound = outbound;
     this.metrics = node.metrics();
     this.streamAddress = Addresses.stream(node.nodeId());
+    this.journal = node.journal();
   }
 
   void react(Reaction reaction) {
@@ -77,40 +99,130 @@ final class Transitions {
   /**
    * Applies {@code t} if its record is still the one held (for a new or adopted task: if none is
    * held). Answers the record held afterwards: {@code t.to()}, or the newer record that made
-   * {@code t} stale.
+   * {@code t} stale. The record is journaled (and replicated) behind the loop's back; what waits
+   * for durability waits for that write. While a client's change to the task waits for its
+   * commit, {@code t} waits behind it (and is refused if that change ended the task).
    */
   Task apply(Transition t) {
+    Pending busy = pending.get(t.id());
+    if (busy != null) {
+      busy.deferred.add(t);
+      return table.get(t.id());
+    }
+    Queued q = store(t, false);
+    return q == null ? table.get(t.id()) : t.to();
+  }
+
+  /**
+   * A change a client waits on: computed from the record held now ({@code change} throws the
+   * Problem that refuses it), committed to the journal, and only then stored and its effects
+   * run. Answers once it is durable (and, in a cluster, replicated); if its commit fails it
+   * fails with a 503 and the task is as it was.
+   */
+  Future<Task> commit(String id, Function<Task, Transition> change) {
+    Pending busy = pending.get(id);
+    if (busy != null) {
+      return busy.settled.future().transform(ar -> commit(id, change));
+    }
+    Transition t;
+    try {
+      t = change.apply(table.get(id));
+    } catch (RuntimeException refused) {
+      return Future.failedFuture(refused);
+    }
+    if (!journal.keeps()) {
+      Queued q = store(t, false);
+      return q == null ? Future.succeededFuture(table.get(id)) : q.durable.map(t.to());
+    }
+    Pending p = new Pending();
+    pending.put(id, p);
+    return journal.commit(t.to()).transform(ar -> {
+      pending.remove(id);
+      Queued q = ar.succeeded() ? store(t, true) : null;
+      for (Transition deferred : p.deferred) {
+        apply(deferred); // after a commit that ended the task these are stale, and refused
+      }
+      p.settled.complete();
+      if (ar.failed()) {
+        return Future.failedFuture(ar.cause());
+      }
+      return q == null ? Future.succeededFuture(table.get(id)) : q.durable.map(t.to());
+    });
+  }
+
+  /** New tasks whose records a create has committed already: stored, their effects run, replicated. */
+  Future<Void> arrive(List<Task> born) {
+    Future<Void> last = DONE;
+    for (Task task : born) {
+      Queued q = store(Transition.create(task), true);
+      if (q != null) {
+        last = q.durable;
+      }
+    }
+    return last;
+  }
+
+  /** The task once its latest change is durable (at once when it is). */
+  Future<Task> settled(Task task) {
+    Future<Void> latest = undurable.get(task.id());
+    return latest == null ? Future.succeededFuture(task) : latest.map(v -> {
+      Task now = table.get(task.id());
+      return now != null ? now : task;
+    });
+  }
+
+  /** Whether every change of the task is durable: only then may it leave memory for the store. */
+  boolean isDurable(String id) {
+    return !undurable.containsKey(id) && !pending.containsKey(id);
+  }
+
+  private Queued store(Transition t, boolean committed) {
     Task held = table.get(t.id());
     boolean arrives = t.move() == Transition.Move.CREATE || t.move() == Transition.Move.ADOPT;
     if (arrives ? held != null : held != t.from()) {
       LOG.debug("{} of task {} not applied: the loop holds {}", t.move().wire(), t.id(), held);
-      return held;
+      return null;
     }
     if (!t.legal()) {
       throw new IllegalStateException(t.move().wire() + " of task " + t.id() + " from " + t.from() + " to " + t.to()
           + " is not in the state table");
     }
     table.store(t);
-    queue.addLast(t);
+    Task task = t.to();
+    Future<Void> durable = both(committed ? DONE : journal.write(task), replication.changed(task));
+    if (!durable.isComplete()) {
+      undurable.put(task.id(), durable);
+      durable.onComplete(ar -> undurable.remove(task.id(), durable));
+    }
+    Queued q = new Queued(t, durable);
+    queue.addLast(q);
     if (!draining) {
       drain();
     }
-    return t.to();
+    return q;
+  }
+
+  private static Future<Void> both(Future<Void> a, Future<Void> b) {
+    if (a.succeeded() && b.succeeded()) {
+      return DONE;
+    }
+    return Future.all(a, b).mapEmpty();
   }
 
   private void drain() {
     draining = true;
     try {
-      Transition t;
-      while ((t = queue.pollFirst()) != null) {
-        effects(t);
+      Queued q;
+      while ((q = queue.pollFirst()) != null) {
+        effects(q);
       }
     } finally {
       draining = false;
     }
   }
 
-  private void effects(Transition t) {
+  private void effects(Queued q) {
+    Transition t = q.transition;
     Task task = t.to();
     if (t.move() == Transition.Move.CREATE) {
       metrics.created(task.type());
@@ -118,14 +230,17 @@ final class Transitions {
     if (t.finishes()) {
       metrics.finished(task.type(), task.state());
     }
-    replication.changed(task);
     for (Reaction reaction : reactions) {
       reaction.react(t);
     }
     if (t.finishes()) {
       tell(watchers.takeLocal(task.id()), task);
     }
-    durable(t);
+    if (q.durable.succeeded()) {
+      durable(t);
+    } else {
+      q.durable.onSuccess(v -> durable(t));
+    }
   }
 
   /** What waits until the change is durable: streams, long polls, remote parents, publication, hooks. */
@@ -156,8 +271,4 @@ final class Transitions {
     }
   }
 
-  /** A change the caller waits on before it answers: durable now, as nothing is journaled yet. */
-  Future<Task> settled(Task task) {
-    return Future.succeededFuture(task);
-  }
 }

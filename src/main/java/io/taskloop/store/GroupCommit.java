@@ -104,19 +104,23 @@ public final class GroupCommit implements Journal {
   }
 
   @Override
+  public Future<Void> delete(String taskId, String key) {
+    return enqueue(gone(taskId, key), false);
+  }
+
+  @Override
   public void forget(String taskId, String key) {
-    enqueue(key == null ? List.of(new Write.TaskGone(taskId)) : List.of(new Write.TaskGone(taskId), new Write.KeyGone(key)),
-        true);
+    enqueue(gone(taskId, key), true);
+  }
+
+  private static List<Write> gone(String taskId, String key) {
+    return key == null ? List.of(new Write.TaskGone(taskId)) : List.of(new Write.TaskGone(taskId), new Write.KeyGone(key));
   }
 
   @Override
-  public Future<Void> eventSet(EventView event) {
-    return enqueue(List.of(new Write.EventSet(event)), false);
-  }
-
-  @Override
-  public Future<Void> eventCleared(String name) {
-    return enqueue(List.of(new Write.EventCleared(name)), false);
+  public Future<Void> event(EventView event, boolean clientWaits) {
+    Write write = event.set() ? new Write.EventSet(event) : new Write.EventCleared(event.name());
+    return enqueue(List.of(write), !clientWaits);
   }
 
   @Override

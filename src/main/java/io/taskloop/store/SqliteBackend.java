@@ -1,5 +1,6 @@
 package io.taskloop.store;
 
+import io.taskloop.loop.Restored;
 import io.taskloop.loop.TaskFilter;
 import io.taskloop.task.EventView;
 import io.taskloop.task.SpecDecoder;
@@ -94,23 +95,6 @@ public final class SqliteBackend implements Backend {
 
   public Path file() {
     return file;
-  }
-
-  /** The node id this store belongs to: the one kept in it, or {@code proposed}, kept from now on. Blocks. */
-  public String nodeId(String proposed) throws SQLException {
-    try (PreparedStatement read = writer.prepareStatement("SELECT v FROM node WHERE k = 'id'")) {
-      ResultSet rs = read.executeQuery();
-      if (rs.next()) {
-        writer.commit();
-        return rs.getString(1);
-      }
-    }
-    try (PreparedStatement put = writer.prepareStatement("INSERT INTO node (k, v) VALUES ('id', ?)")) {
-      put.setString(1, proposed);
-      put.executeUpdate();
-    }
-    writer.commit();
-    return proposed;
   }
 
   @Override
@@ -271,13 +255,13 @@ public final class SqliteBackend implements Backend {
               rs.getLong(3), 0, rs.getLong(4)));
         }
       }
-      Map<String, Recovery.KeyClaim> keys = new HashMap<>();
-      try (PreparedStatement s = reader.prepareStatement("SELECT k.key, k.task_id, k.fingerprint FROM idempotency_keys k"
-          + " JOIN tasks t ON t.id = k.task_id WHERE t.owner = ?")) {
+      Map<String, Restored.Key> keys = new HashMap<>();
+      try (PreparedStatement s = reader.prepareStatement("SELECT k.key, k.task_id, k.fingerprint, t.finished_at"
+          + " FROM idempotency_keys k JOIN tasks t ON t.id = k.task_id WHERE t.owner = ?")) {
         s.setString(1, node);
         ResultSet rs = s.executeQuery();
         while (rs.next()) {
-          keys.put(rs.getString(1), new Recovery.KeyClaim(rs.getString(2), rs.getString(3)));
+          keys.put(rs.getString(1), new Restored.Key(rs.getString(2), rs.getString(3), rs.getLong(4)));
         }
       }
       Map<Integer, Long> ids = new HashMap<>();

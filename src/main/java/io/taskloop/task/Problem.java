@@ -17,9 +17,17 @@ public final class Problem extends RuntimeException {
   private final String title;
   private final String pointer;
   private final long retryAfterSeconds;
+  private final Owner livesOn;
+  private static final String MISDIRECTED = "misdirected";
 
   private Problem(int status, String slug, String title, String detail, String pointer, long retryAfterSeconds) {
+    this(status, slug, title, detail, pointer, retryAfterSeconds, null);
+  }
+
+  private Problem(int status, String slug, String title, String detail, String pointer, long retryAfterSeconds,
+      Owner livesOn) {
     super(detail, null, false, false);
+    this.livesOn = livesOn;
     this.status = status;
     this.slug = slug;
     this.title = title;
@@ -66,6 +74,20 @@ public final class Problem extends RuntimeException {
     return new Problem(503, "unavailable", "Service unavailable", detail, null, 1);
   }
 
+  /**
+   * The task lives on another node now (it was taken over while the node asked was away):
+   * the loop that asked re-asks {@code owner}; a client never sees this.
+   */
+  public static Problem misdirected(String taskId, Owner owner) {
+    return new Problem(421, MISDIRECTED, "Misdirected", "task " + taskId + " lives on node " + owner.node() + " now", null,
+        0, owner);
+  }
+
+  /** Where a misdirected request should go instead; null for any other problem. */
+  public Owner livesOn() {
+    return livesOn;
+  }
+
   /** A bug on the server's side: the caller is answered at once, and the cause is logged where it happened. */
   public static Problem internal(String detail) {
     return of(500, "Internal error", detail);
@@ -89,13 +111,19 @@ public final class Problem extends RuntimeException {
 
   /** The whole problem, for a node that answers another node's request. */
   public JsonObject toWire() {
-    return new JsonObject().put("status", status).put("slug", slug).put("title", title).put("detail", getMessage())
-        .put("pointer", pointer).put("retry_after", retryAfterSeconds);
+    JsonObject json = new JsonObject().put("status", status).put("slug", slug).put("title", title)
+        .put("detail", getMessage()).put("pointer", pointer).put("retry_after", retryAfterSeconds);
+    if (livesOn != null) {
+      json.put("lives_on", new JsonObject().put("node", livesOn.node()).put("loop", livesOn.loop()));
+    }
+    return json;
   }
 
   public static Problem fromWire(JsonObject json) {
+    JsonObject at = json.getJsonObject("lives_on");
     return new Problem(json.getInteger("status"), json.getString("slug"), json.getString("title"),
-        json.getString("detail"), json.getString("pointer"), json.getLong("retry_after", 0L));
+        json.getString("detail"), json.getString("pointer"), json.getLong("retry_after", 0L),
+        at == null ? null : new Owner(at.getString("node"), at.getInteger("loop")));
   }
 
   public JsonObject toJson(String instance) {

@@ -36,7 +36,8 @@ class PackagesTest {
       "loop", Set.of("task", "config", "metrics"),
       "http", Set.of("loop", "task", "config", "metrics"),
       "bus", Set.of("loop", "task", "config", "metrics"),
-      "cluster", Set.of("loop", "task", "config", "metrics"));
+      "cluster", Set.of("loop", "task", "config", "metrics"),
+      "store", Set.of("loop", "task", "config", "metrics"));
 
   @Test
   void packagesDependOneWay() throws IOException {

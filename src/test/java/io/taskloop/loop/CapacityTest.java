@@ -24,8 +24,10 @@ class CapacityTest {
 
   @BeforeEach
   void start(Vertx vertx) {
-    // One loop, so every task shares one finished queue and the counts are exact.
-    server = TestServer.start(vertx, config("loops", 1, "max_tasks", 4, "retention_ms", 600_000, "min_retention_ms", 1_000));
+    // One loop, so every task shares one finished queue and the counts are exact. The memory
+    // store keeps finished tasks in memory for their whole retention.
+    server = TestServer.start(vertx, config("loops", 1, "max_tasks", 4, "retention_ms", 600_000, "min_retention_ms", 1_000,
+        "store", "memory"));
   }
 
   @AfterEach

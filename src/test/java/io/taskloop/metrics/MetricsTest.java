@@ -39,7 +39,8 @@ class MetricsTest {
         .withMetrics(new MicrometerMetricsFactory(metrics.registry()))
         .build();
     ManualClock clock = new ManualClock(TestServer.START);
-    Config config = Config.from(new JsonObject().put("http_port", 0).put("loops", 2), Map.of());
+    Config config = Config.from(new JsonObject().put("http_port", 0).put("loops", 2)
+        .put("data_dir", TestServer.freshDataDir().toString()), Map.of());
     Node node = bounded(Node.start(vertx, config, clock, null, metrics));
     server = TestServer.of(vertx, node, clock);
   }

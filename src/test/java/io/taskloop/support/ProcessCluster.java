@@ -66,8 +66,15 @@ public final class ProcessCluster implements AutoCloseable {
   private final String[] nodeIds;
   private final List<Process> others = new ArrayList<>();
   private final Vertx vertx = Vertx.vertx();
+  private final Map<String, String> extraEnv;
 
-  private ProcessCluster(String name, int size) {
+  /** Node {@code i}'s data_dir: a restart of the node finds its store (and its node id) there. */
+  public Path dataDir(int i) {
+    return dir.resolve("data-" + i);
+  }
+
+  private ProcessCluster(String name, int size, Map<String, String> extraEnv) {
+    this.extraEnv = Map.copyOf(extraEnv);
     this.name = name;
     this.clusterName = "taskloop-mp-" + name + "-" + UUID.randomUUID().toString().substring(0, 8);
     this.dir = Path.of(System.getProperty("basedir", "."), "target", "process-cluster", name);
@@ -80,9 +87,11 @@ public final class ProcessCluster implements AutoCloseable {
     this.nodeIds = new String[size];
     try {
       Files.createDirectories(dir);
-      try (var old = Files.list(dir)) {
-        for (Path p : old.toList()) {
-          Files.deleteIfExists(p);
+      try (var old = Files.walk(dir)) {
+        for (Path p : old.sorted(java.util.Comparator.reverseOrder()).toList()) {
+          if (!p.equals(dir)) {
+            Files.deleteIfExists(p);
+          }
         }
       }
     } catch (IOException e) {
@@ -96,7 +105,12 @@ public final class ProcessCluster implements AutoCloseable {
    * others then start together and join it. On any failure the processes started are stopped.
    */
   public static ProcessCluster start(String name, int size) {
-    ProcessCluster cluster = new ProcessCluster(name, size);
+    return start(name, size, Map.of());
+  }
+
+  /** As {@link #start(String, int)}, every node also given {@code extraEnv} (a store, its URL). */
+  public static ProcessCluster start(String name, int size, Map<String, String> extraEnv) {
+    ProcessCluster cluster = new ProcessCluster(name, size, extraEnv);
     try {
       long started = System.nanoTime();
       cluster.launchNode(0);
@@ -127,7 +141,7 @@ public final class ProcessCluster implements AutoCloseable {
     return clients[i];
   }
 
-  /** The taskloop node id of node {@code i}: a restart gives the node a new one. */
+  /** The taskloop node id of node {@code i}: a restart on the same data_dir keeps it (the memory store gives a new one). */
   public String nodeId(int i) {
     return nodeIds[i];
   }
@@ -276,7 +290,8 @@ public final class ProcessCluster implements AutoCloseable {
   }
 
   private void launchNode(int i) {
-    Map<String, String> env = Map.of(
+    Map<String, String> env = new java.util.HashMap<>(Map.of(
+        "TASKLOOP_DATA_DIR", dataDir(i).toString(),
         "TASKLOOP_HTTP_HOST", "127.0.0.1",
         "TASKLOOP_HTTP_PORT", Integer.toString(httpPorts.get(i)),
         "TASKLOOP_LOOPS", "2",
@@ -284,7 +299,8 @@ public final class ProcessCluster implements AutoCloseable {
         "TASKLOOP_CLUSTER_MEMBERS", String.join(",", members()),
         "TASKLOOP_CLUSTER_PORT", Integer.toString(clusterPorts.get(i)),
         "TASKLOOP_CLUSTER_NAME", clusterName,
-        "TASKLOOP_CLUSTER_HOST", "127.0.0.1");
+        "TASKLOOP_CLUSTER_HOST", "127.0.0.1"));
+    env.putAll(extraEnv); // a test's own settings win (TASKLOOP_CLUSTER_MODE=none: a node alone)
     processes[i] = spawn(javaCommand("io.taskloop.Main", List.of()), env, log(i));
     nodeIds[i] = null;
     if (clients[i] != null) {

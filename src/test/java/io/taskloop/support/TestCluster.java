@@ -36,7 +36,7 @@ public final class TestCluster {
     for (int i = 0; i < size; i++) {
       JsonObject file = new JsonObject().put("http_port", 0).put("loops", 2).put("cluster_mode", "tcp")
           .put("cluster_members", members).put("cluster_port", ports.get(i)).put("cluster_name", cluster.name)
-          .put("cluster_host", "127.0.0.1");
+          .put("cluster_host", "127.0.0.1").put("data_dir", TestServer.freshDataDir().toString());
       overrides.forEach(file::put);
       Config config = Config.from(file, Map.of());
       configs.add(config);

@@ -55,7 +55,7 @@ public final class TestServer {
 
   /** Starts a node with three loops; {@code overrides} are config keys as in the JSON file. */
   public static TestServer start(Vertx vertx, Map<String, Object> overrides) {
-    JsonObject file = new JsonObject().put("http_port", 0).put("loops", 3);
+    JsonObject file = new JsonObject().put("http_port", 0).put("loops", 3).put("data_dir", freshDataDir().toString());
     overrides.forEach(file::put);
     Config config = Config.from(file, Map.of());
     ManualClock clock = new ManualClock(START);
@@ -79,6 +79,17 @@ public final class TestServer {
 
   public static TestServer start(Vertx vertx) {
     return start(vertx, Map.of());
+  }
+
+  /** A new, empty data_dir under target/ for a node's store (the default store, sqlite, keeps its file there). */
+  public static java.nio.file.Path freshDataDir() {
+    try {
+      java.nio.file.Path base = java.nio.file.Path.of(System.getProperty("basedir", "."), "target", "data");
+      java.nio.file.Files.createDirectories(base);
+      return java.nio.file.Files.createTempDirectory(base, "node-");
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   /** Moves the clock and lets every loop run what became due. */
