@@ -192,16 +192,13 @@ public final class Postgres implements AutoCloseable {
     if (!stopped.compareAndSet(false, true)) {
       return;
     }
+    Optional<ProcessHandle> postmaster = ProcessHandle.of(pid);
     Optional<String> failed = pgCtl(dir, "-m", "fast", "-w", "-t", Long.toString(BOUND_S), "stop");
-    ProcessHandle.of(pid).filter(ProcessHandle::isAlive).ifPresent(p -> {
+    // pg_ctl answers once the pid file is gone, a moment before the process is.
+    postmaster.filter(p -> !exits(p, 10)).ifPresent(p -> {
       System.err.println("pg_ctl stop: " + failed.orElse("the postmaster is still running") + "; ending postmaster " + pid);
       p.destroy();
-      try {
-        p.onExit().get(5, TimeUnit.SECONDS);
-      } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
-        p.destroyForcibly();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
+      if (!exits(p, 5)) {
         p.destroyForcibly();
       }
     });
@@ -248,6 +245,19 @@ public final class Postgres implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return Optional.of(String.join(" ", command) + ": interrupted");
+    }
+  }
+
+  /** Whether {@code p} ends within {@code seconds}. */
+  private static boolean exits(ProcessHandle p, long seconds) {
+    try {
+      p.onExit().get(seconds, TimeUnit.SECONDS);
+      return true;
+    } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+      return !p.isAlive();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return !p.isAlive();
     }
   }
 
