@@ -117,12 +117,20 @@ public final class Postgres implements AutoCloseable {
           Postgres pg = new Postgres(dir, port, adminPassword, password, postmasterPid(dir));
           try (Connection c = pg.superuser("postgres"); Statement s = c.createStatement()) {
             s.execute("CREATE ROLE " + USER + " LOGIN PASSWORD '" + password.replace("'", "''") + "'");
+          } catch (SQLException e) {
+            pg.close();
+            throw e;
           }
           return pg;
         }
         String log = Files.exists(dir.resolve("server.log")) ? Files.readString(dir.resolve("server.log")) : "";
         if (attempt == PORT_TRIES || !log.contains("could not bind")) {
-          deleteTree(dir);
+          // pg_ctl may have given up waiting on a server that still comes up.
+          if (Files.exists(dir.resolve("data/postmaster.pid"))) {
+            new Postgres(dir, port, adminPassword, password, postmasterPid(dir)).close();
+          } else {
+            deleteTree(dir);
+          }
           throw new IllegalStateException("PostgreSQL did not start: " + failed.get() + "\n" + log);
         }
       }
