@@ -3,7 +3,11 @@ package io.taskloop;
 import com.hazelcast.core.HazelcastInstance;
 import io.taskloop.bus.TaskCodec;
 import io.taskloop.bus.WireCodec;
+import io.taskloop.cluster.Adoption;
 import io.taskloop.cluster.ClusterDirectory;
+import io.taskloop.cluster.NodeReport;
+import io.taskloop.loop.Resume;
+import io.taskloop.store.Backend;
 import io.taskloop.cluster.ClusterSetup;
 import io.taskloop.cluster.HandOver;
 import io.taskloop.config.Config;
@@ -84,7 +88,7 @@ public final class Node {
     long started = System.nanoTime();
     return Stores.open(vertx, config, metrics, Node::newNodeId).compose(opened -> {
       NodeContext context = new NodeContext(opened.nodeId(), config, clock,
-          hazelcast == null ? n -> Directory.NONE : n -> new ClusterDirectory(vertx, hazelcast, n), metrics);
+          hazelcast == null ? n -> Directory.NONE : n -> new ClusterDirectory(vertx, hazelcast, n, config.store().equals("postgres")), metrics);
       context.keepIn(opened.journal());
       AtomicBoolean deployed = new AtomicBoolean();
       Supplier<Boolean> ready = () -> deployed.get() && (opened.commit() == null || !opened.commit().failing());
@@ -97,6 +101,7 @@ public final class Node {
                 // Ready once the cluster's partitions have their backups: records written before could be lost.
                 .compose(id -> hazelcast == null ? Future.succeededFuture(id)
                     : ClusterSetup.safe(vertx, hazelcast, SAFE_BOUND_MS).map(id))
+                .compose(id -> adoptOrphans(vertx, context, hazelcast, opened).map(id))
                 .map(id -> {
                   Node node = new Node(vertx, context, wiring, hazelcast, id, opened);
                   node.expireStored();
@@ -151,6 +156,48 @@ public final class Node {
       return new Stores.Opened(opened.nodeId(), opened.journal(), opened.commit(),
           new Recovery(mine, r.events(), r.keys(), r.ids()));
     });
+  }
+
+  /**
+   * A store the cluster shares (PostgreSQL) may hold unfinished tasks of nodes that are gone and
+   * not coming back (a full restart on new nodes): the nodes alive share them out as adoption
+   * does (rendezvous over the live node ids), each claiming its share in the store first, so no
+   * task gets two owners however the starts interleave.
+   */
+  private static Future<Void> adoptOrphans(Vertx vertx, NodeContext context, HazelcastInstance hazelcast,
+      Stores.Opened opened) {
+    if (opened.commit() == null || !opened.commit().backend().name().equals("postgres")) {
+      return Future.succeededFuture();
+    }
+    Future<List<String>> alive = hazelcast == null ? Future.succeededFuture(List.of(context.nodeId()))
+        : new NodeReport(vertx, context, null, hazelcast).members().map(ids -> {
+          List<String> all = new ArrayList<>(ids);
+          if (!all.contains(context.nodeId())) {
+            all.add(context.nodeId());
+          }
+          return all;
+        });
+    Backend store = opened.commit().backend();
+    return alive.compose(nodes -> store.orphans(nodes).compose(orphans -> {
+      List<Task> mine = new ArrayList<>();
+      for (Task t : orphans) {
+        if (context.nodeId().equals(Adoption.chooseAdopter(t.id(), nodes))) {
+          mine.add(t);
+        }
+      }
+      return store.claim(mine, context.nodeId());
+    })).compose(claimed -> {
+      List<Future<Task>> adopted = new ArrayList<>();
+      for (Task t : claimed) {
+        adopted.add(LoopLink.askFromAnywhere(vertx, context, context.loopFor(t.id()),
+            new LoopCommand.Adopt(TaskJson.task(t), Resume.OWNER_LOST), 30_000));
+      }
+      return Future.all(adopted).onSuccess(v -> {
+        if (!claimed.isEmpty()) {
+          LOG.info("node {} adopted {} tasks of nodes that are gone from the shared store", context.nodeId(), claimed.size());
+        }
+      });
+    }).mapEmpty();
   }
 
   /** Now and then, deletes from the store what passed its retention (memory forgets on its own). */

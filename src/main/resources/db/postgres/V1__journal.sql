@@ -47,11 +47,3 @@ CREATE TABLE ids (
   up_to BIGINT  NOT NULL,
   PRIMARY KEY (owner, loop)
 );
-
--- The same table as in a SQLite store, where it keeps a node's id across restarts. Nodes that
--- share a database do not keep an identity through it (they adopt the records of nodes that are
--- not back), so nothing writes it yet.
-CREATE TABLE node (
-  k TEXT PRIMARY KEY,
-  v TEXT NOT NULL
-);

@@ -208,7 +208,7 @@ public final class Adoption {
   }
 
   /** Rendezvous hashing: the survivor with the highest hash of (task, node) adopts the task. */
-  static String chooseAdopter(String taskId, List<String> survivors) {
+  public static String chooseAdopter(String taskId, List<String> survivors) {
     String best = null;
     long bestScore = Long.MIN_VALUE;
     for (String candidate : survivors) {

@@ -22,7 +22,11 @@ public final class ClusterDirectory implements Directory {
   private final IMap<String, HazelcastJsonValue> records;
   private final NodeContext node;
 
-  public ClusterDirectory(Vertx vertx, HazelcastInstance hz, NodeContext node) {
+  private final boolean sharedStore;
+
+  /** {@code sharedStore}: the nodes share one store (PostgreSQL), so any node can read what no node holds. */
+  public ClusterDirectory(Vertx vertx, HazelcastInstance hz, NodeContext node, boolean sharedStore) {
+    this.sharedStore = sharedStore;
     this.vertx = vertx;
     this.records = hz.getMap(ClusterSetup.TASKS_MAP);
     this.node = node;
@@ -32,7 +36,9 @@ public final class ClusterDirectory implements Directory {
   public Future<Owner> resolve(String taskId) {
     return Future.fromCompletionStage(records.getAsync(taskId), vertx.getOrCreateContext()).compose(record -> {
       if (record == null) {
-        return Future.failedFuture(Problem.notFound("Task", "no task with id '" + taskId + "' (its node left the cluster)"));
+        // No node holds it (a finished task of nodes gone since a full restart): the shared store may.
+        return sharedStore ? Future.succeededFuture(new Owner(node.nodeId(), node.loopFor(taskId)))
+            : Future.failedFuture(Problem.notFound("Task", "no task with id '" + taskId + "' (its node left the cluster)"));
       }
       JsonObject json = new JsonObject(record.getValue());
       String forward = json.getString(Replicator.FORWARD_TO);

@@ -160,8 +160,9 @@ public final class TaskEngine {
       if (stored == null || !kept(stored)) {
         return Future.failedFuture(Problem.notFound("Task", "no task with id '" + id + "'"));
       }
-      if (!stored.owner().node().equals(self.node())) {
+      if (!stored.isFinished() && !stored.owner().node().equals(self.node())) {
         // Taken over while this node was away (its store says by whom): the asker goes there.
+        // A finished record is final, so any node that reads it from the store may show it.
         return Future.failedFuture(Problem.misdirected(id, stored.owner()));
       }
       return Future.succeededFuture(stored);

@@ -30,6 +30,13 @@ public interface Backend extends AutoCloseable {
    */
   Future<List<Task>> orphans(List<String> alive);
 
+  /**
+   * Makes {@code node} the owner of those {@code orphans} whose stored owner and version are
+   * still as read (a compare-and-set per task), and answers those it claimed: when several new
+   * nodes share out the same orphans, each task goes to one of them.
+   */
+  Future<List<Task>> claim(List<Task> orphans, String node);
+
   /** Deletes tasks (and their keys) that finished at or before {@code cutoff}; answers how many. */
   Future<Integer> expire(long cutoff);
 

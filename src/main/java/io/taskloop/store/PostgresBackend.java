@@ -1,6 +1,7 @@
 package io.taskloop.store;
 
 import io.taskloop.config.Config;
+import io.taskloop.loop.Restored;
 import io.taskloop.loop.TaskFilter;
 import io.taskloop.task.EventView;
 import io.taskloop.task.SpecDecoder;
@@ -317,7 +318,7 @@ public final class PostgresBackend implements Backend {
         .compose(snapshot -> Future.all(
             tasks(conn, "SELECT record FROM tasks WHERE owner = $1 AND finished_at IS NULL", owner),
             conn.query("SELECT name, payload, set_at, version FROM events").execute().map(PostgresBackend::events),
-            conn.preparedQuery("SELECT k.key, k.task_id, k.fingerprint FROM idempotency_keys k"
+            conn.preparedQuery("SELECT k.key, k.task_id, k.fingerprint, t.finished_at FROM idempotency_keys k"
                 + " JOIN tasks t ON t.id = k.task_id WHERE t.owner = $1").execute(owner).map(PostgresBackend::keys),
             conn.preparedQuery("SELECT loop, up_to FROM ids WHERE owner = $1").execute(owner).map(PostgresBackend::ids)))
         .map(all -> new Recovery(all.resultAt(0), all.resultAt(1), all.resultAt(2), all.resultAt(3))))
@@ -334,10 +335,11 @@ public final class PostgresBackend implements Backend {
     return events;
   }
 
-  private static Map<String, Recovery.KeyClaim> keys(RowSet<Row> rows) {
-    Map<String, Recovery.KeyClaim> keys = new HashMap<>();
+  private static Map<String, Restored.Key> keys(RowSet<Row> rows) {
+    Map<String, Restored.Key> keys = new HashMap<>();
     for (Row r : rows) {
-      keys.put(r.getString(0), new Recovery.KeyClaim(r.getString(1), r.getString(2)));
+      Long finished = r.getLong(3);
+      keys.put(r.getString(0), new Restored.Key(r.getString(1), r.getString(2), finished == null ? 0 : finished));
     }
     return keys;
   }
@@ -354,6 +356,36 @@ public final class PostgresBackend implements Backend {
   public Future<List<Task>> orphans(List<String> alive) {
     return tasks(pool, "SELECT record FROM tasks WHERE finished_at IS NULL AND owner <> ALL($1) ORDER BY owner, owner_loop, seq",
         Tuple.of(alive.toArray(new String[0]))).timeout(READ_BOUND_MS, TimeUnit.MILLISECONDS);
+  }
+
+  @Override
+  public Future<List<Task>> claim(List<Task> orphans, String node) {
+    if (orphans.isEmpty()) {
+      return Future.succeededFuture(List.of());
+    }
+    List<Tuple> rows = new ArrayList<>(orphans.size());
+    for (Task t : orphans) {
+      rows.add(Tuple.of(node, t.id(), t.owner().node(), t.version()));
+    }
+    // executeBatch answers one RowSet per tuple; a row comes back only where the owner and version still matched.
+    return pool.preparedQuery("UPDATE tasks SET owner = $1 WHERE id = $2 AND owner = $3 AND version = $4 RETURNING id")
+        .executeBatch(rows)
+        .map(first -> {
+          java.util.Set<String> won = new java.util.HashSet<>();
+          for (RowSet<Row> rs = first; rs != null; rs = rs.next()) {
+            for (Row r : rs) {
+              won.add(r.getString(0));
+            }
+          }
+          List<Task> claimed = new ArrayList<>();
+          for (Task t : orphans) {
+            if (won.contains(t.id())) {
+              claimed.add(t);
+            }
+          }
+          return claimed;
+        })
+        .timeout(READ_BOUND_MS, TimeUnit.MILLISECONDS);
   }
 
   @Override

@@ -82,10 +82,9 @@ public final class Stores {
       return Future.succeededFuture(new Opened(newNodeId.get(), Journal.MEMORY, null, NOTHING));
     }
     Path dataDir = Path.of(config.dataDir());
-    Future<Backend> backend = switch (config.store()) {
-      case "sqlite" -> vertx.executeBlocking(() -> SqliteBackend.open(dataDir));
-      default -> Future.failedFuture(new IllegalArgumentException("store " + config.store() + " is not built in"));
-    };
+    Future<Backend> backend = config.store().equals("postgres")
+        ? PostgresBackend.open(vertx, config.postgresUrl()).map(b -> (Backend) b)
+        : vertx.executeBlocking(() -> SqliteBackend.open(dataDir));
     return backend.compose(b -> vertx.executeBlocking(() -> nodeId(dataDir, newNodeId))
         .compose(id -> b.recover(id).map(recovery -> {
           GroupCommit commit = new GroupCommit(vertx, b, id, config.journalBatchMax(), config.journalQueueMax(), metrics);

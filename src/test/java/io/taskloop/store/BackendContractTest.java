@@ -143,11 +143,11 @@ abstract class BackendContractTest {
     Recovery r = bounded(store.recover("n1"));
     assertEquals(List.of(kept.id()), ids(r.unfinished()));
     assertEquals(List.of(), r.events());
-    assertEquals(Map.of(), r.keys());
+    assertEquals(Map.of(), claims(r.keys()));
     assertEquals(Map.of(), r.ids());
     commit(new Write.TaskRecord(other), new Write.Key("k", other.id(), "f"));
     assertRecord(other, read(other.id()));
-    assertEquals(Map.of("k", new Recovery.KeyClaim(other.id(), "f")), bounded(store.recover("n1")).keys(),
+    assertEquals(Map.of("k", claim(other.id(), "f")), claims(bounded(store.recover("n1")).keys()),
         "the store commits again after a failed batch");
   }
 
@@ -169,7 +169,7 @@ abstract class BackendContractTest {
         new Write.KeyGone("back"), new Write.Key("back", t.id(), "g"));
     Recovery r = bounded(store.recover("n1"));
     assertEquals(List.of("cleared-then-set"), r.events().stream().map(EventView::name).toList());
-    assertEquals(Map.of("back", new Recovery.KeyClaim(t.id(), "g")), r.keys());
+    assertEquals(Map.of("back", claim(t.id(), "g")), claims(r.keys()));
   }
 
   // ---------------------------------------------------------------- list
@@ -243,8 +243,8 @@ abstract class BackendContractTest {
     Recovery r = bounded(store.recover("n1"));
     assertEquals(List.of(waiting.id()), ids(r.unfinished()), "unfinished tasks only, of this node only");
     assertRecord(waiting, r.unfinished().get(0));
-    assertEquals(Map.of("k-waiting", new Recovery.KeyClaim(waiting.id(), "f1"), "k-finished",
-        new Recovery.KeyClaim(finished.id(), "f2")), r.keys(), "the keys of this node's tasks that are kept");
+    assertEquals(Map.of("k-waiting", claim(waiting.id(), "f1"), "k-finished",
+        claim(finished.id(), "f2")), claims(r.keys()), "the keys of this node's tasks that are kept");
     assertEquals(Map.of("bare", event("bare", 1, null), "ready", event("ready", 3, new JsonObject().put("go", true))),
         byName(r.events()), "every event set, whoever set it");
     assertEquals(Map.of(0, 10_000L, 1, 20_000L), r.ids());
@@ -280,9 +280,9 @@ abstract class BackendContractTest {
     commit(new Write.TaskRecord(born("n1", 0, 1, sleep())), new Write.TaskRecord(born("n1", 0, 2, sleep())),
         new Write.Key("k", "n1-0-1", "f1"));
     commit(new Write.Key("k", "n1-0-2", "f2"));
-    assertEquals(Map.of("k", new Recovery.KeyClaim("n1-0-2", "f2")), bounded(store.recover("n1")).keys());
+    assertEquals(Map.of("k", claim("n1-0-2", "f2")), claims(bounded(store.recover("n1")).keys()));
     commit(new Write.KeyGone("k"));
-    assertEquals(Map.of(), bounded(store.recover("n1")).keys());
+    assertEquals(Map.of(), claims(bounded(store.recover("n1")).keys()));
   }
 
   // ---------------------------------------------------------------- retention
@@ -302,8 +302,8 @@ abstract class BackendContractTest {
     assertNull(read(onCutoff.id()));
     assertRecord(late, read(late.id()));
     assertRecord(running, read(running.id()));
-    assertEquals(Map.of("k4", new Recovery.KeyClaim(running.id(), "f")), bounded(store.recover("n1")).keys());
-    assertEquals(Map.of("k3", new Recovery.KeyClaim(late.id(), "f")), bounded(store.recover("n2")).keys());
+    assertEquals(Map.of("k4", claim(running.id(), "f")), claims(bounded(store.recover("n1")).keys()));
+    assertEquals(Map.of("k3", claim(late.id(), "f")), claims(bounded(store.recover("n2")).keys()));
     assertEquals(0, bounded(store.expire(NOW + 50)), "nothing left to expire by then");
     assertEquals(1, bounded(store.expire(Long.MAX_VALUE)), "a running task never expires");
   }
@@ -367,5 +367,19 @@ abstract class BackendContractTest {
   static void assertRecord(Task expected, Task actual) {
     assertTrue(actual != null, "no record of " + expected.id());
     assertEquals(TaskJson.task(expected), TaskJson.task(actual));
+  }
+
+  /** A key as recovery gives it back, without when its task finished: the task and the body it came with. */
+  record Claim(String taskId, String fingerprint) {
+  }
+
+  static Claim claim(String taskId, String fingerprint) {
+    return new Claim(taskId, fingerprint);
+  }
+
+  static Map<String, Claim> claims(Map<String, io.taskloop.loop.Restored.Key> keys) {
+    Map<String, Claim> out = new java.util.HashMap<>();
+    keys.forEach((k, v) -> out.put(k, new Claim(v.taskId(), v.fingerprint())));
+    return out;
   }
 }
