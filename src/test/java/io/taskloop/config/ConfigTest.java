@@ -37,7 +37,8 @@ class ConfigTest {
       Object fallback = Config.DEFAULTS.get(key);
       String value = list ? "a.example,b.example"
           : fallback instanceof Number ? "70"
-          : key.equals("cluster_mode") ? "none" : key.equals("log_format") ? "json" : "some-value";
+          : key.equals("cluster_mode") ? "none" : key.equals("log_format") ? "json"
+          : key.equals("store") ? "memory" : "some-value";
       Config c = Config.from(new JsonObject(), Map.of(env, value));
       Object read = c.toJson().getValue(key);
       assertEquals(list ? new io.vertx.core.json.JsonArray().add("a.example").add("b.example") : value,
