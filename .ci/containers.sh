@@ -116,6 +116,10 @@ cleanup() {
          "${PODMAN[@]}" volume ls -q --filter "label=$LABEL"; "${PODMAN[@]}" network ls -q --filter "name=^$NET\$")
   [ -z "$left" ] || echo "containers: clean-up left: $left"
   say "cleaned up; took $(( $(date +%s) - STARTED ))s in all"
+  if [ "$rc" != 0 ] && [ "$failed" = 0 ]; then
+    failed=1
+    echo "containers: FAIL stopped with exit code $rc before its checks were done"
+  fi
   echo "containers: $passed passed, $failed failed"
   [ "$rc" = 0 ] && [ "$failed" != 0 ] && rc=1
   exit "$rc"
@@ -127,15 +131,23 @@ trap 'exit 143' TERM INT
 
 # port CONTAINER: the host port its 8080 is published on
 port() { "${PODMAN[@]}" port "$1" 8080/tcp | head -n 1 | sed -E 's/.*:([0-9]+)$/\1/'; }
-# http METHOD PORT PATH [BODY]: prints "STATUS BODY" on one line; STATUS 000 when no answer
+# http METHOD PORT PATH [BODY]: prints "STATUS BODY" on one line; STATUS is 000 when no answer,
+# and 503-without-Retry-After for a 503 that does not say when to come back.
 http() {
-  local out
+  local out code
   local -a data=()
   [ $# -ge 4 ] && data=(-H 'Content-Type: application/json' -d "$4")
-  out=$(curl -s --max-time 40 -w '\n%{http_code}' -X "$1" "http://127.0.0.1:$2$3" "${data[@]}") || true
+  out=$(curl -s --max-time 40 -w '\n%{http_code} %header{retry-after}' -X "$1" "http://127.0.0.1:$2$3" "${data[@]}") || true
   local nl=$'\n'
-  printf '%s %s\n' "${out##*"$nl"}" "$(printf '%s' "${out%"$nl"*}" | tr -d '\n')"
+  code=${out##*"$nl"}
+  case "$code" in
+    "503 ") code=503-without-Retry-After ;;
+    *) code=${code%% *} ;;
+  esac
+  printf '%s %s\n' "${code:-000}" "$(printf '%s' "${out%"$nl"*}" | tr -d '\n')"
 }
+# again STATUS: whether an answer is worth asking again: no answer yet, or a 503 with Retry-After
+again() { [ "$1" = 000 ] || [ "$1" = 503 ]; }
 # until_ready PORT SECONDS: waits for /health/ready
 until_ready() {
   local deadline=$(( $(date +%s) + $2 ))
@@ -174,8 +186,10 @@ SUITE=bookworm   # the Debian release that has openjdk-17
 
 # rootfs DIR PACKAGES: a minimal Debian with these packages, without package caches and docs
 rootfs() {
+  local t0=$SECONDS
   debootstrap --variant=minbase --include="$2" "$SUITE" "$1" ${MIRROR:+"$MIRROR"} > "$1.log" 2>&1 \
     || { tail -n 20 "$1.log"; return 1; }
+  say "  debootstrap of $(basename "$1") took $(( SECONDS - t0 ))s"
   rm -rf "$1"/var/cache/apt/archives/*.deb "$1"/var/lib/apt/lists/* "$1"/usr/share/doc/* "$1"/usr/share/man/* \
     "$1"/usr/share/info/* "$1"/usr/share/locale/* "$1"/var/log/*.log "$1"/var/cache/debconf/*-old
 }
@@ -198,9 +212,11 @@ make_bases() {
   # a proxy with a CA of its own, Maven cannot reach Maven Central without it.
   cp /etc/ssl/certs/ca-certificates.crt "$WORK/build/etc/ssl/certs/ca-certificates.crt"
   if [ -f /etc/ssl/certs/java/cacerts ]; then cp /etc/ssl/certs/java/cacerts "$WORK/build/etc/ssl/certs/java/cacerts"; fi
+  local t1=$SECONDS
   import "$WORK/jre" "$JRE_BASE"
   import "$WORK/build" "$BUILD_BASE"
   rm -rf "$WORK/jre" "$WORK/build"
+  say "  imported in $(( SECONDS - t1 ))s"
   say "bases made in $(( $(date +%s) - t0 ))s"
 }
 make_image() {
@@ -227,6 +243,8 @@ inspect() { "${PODMAN[@]}" image inspect "$IMAGE" --format "$1"; }
 inspect '{{json .Config.Volumes}}' | jq -e 'has("/data")' >/dev/null && ok "image declares VOLUME /data" || bad "no VOLUME /data"
 inspect '{{json .Config.Env}}' | jq -e 'index("TASKLOOP_DATA_DIR=/data") != null' >/dev/null \
   && ok "image sets TASKLOOP_DATA_DIR=/data" || bad "TASKLOOP_DATA_DIR is not /data"
+inspect '{{json .Config.ExposedPorts}}' | jq -e 'has("8080/tcp") and has("5701/tcp")' >/dev/null \
+  && ok "image exposes 8080 (HTTP) and 5701 (Hazelcast)" || bad "exposed ports: $(inspect '{{json .Config.ExposedPorts}}')"
 inspect '{{json .Config.Env}}' | jq -e 'map(select(startswith("JDK_JAVA_OPTIONS=") and contains("-XX:+UseZGC"))) | length == 1' \
   >/dev/null && ok "JDK_JAVA_OPTIONS turns ZGC on" || bad "JDK_JAVA_OPTIONS lacks -XX:+UseZGC"
 jdk_tools=$("${PODMAN[@]}" run --rm "${RUN_FLAGS[@]}" --entrypoint /bin/sh "$IMAGE" -c \
@@ -248,8 +266,13 @@ entrypoint=$(inspect '{{json .Config.Entrypoint}}' | jq -r 'join(" ")')
 hz_flags=$(sed -n -E 's/.*<hazelcast.jvm.flags>(.*)<\/hazelcast.jvm.flags>.*/\1/p' pom.xml)
 [[ " $cmdline " == *" $hz_flags "* && "$cmdline" == *"-Dhazelcast.phone.home.enabled=false"* ]] \
   && ok "with pom.xml's Hazelcast flags and phone-home off" || bad "PID 1 lacks the Hazelcast flags"
-curl -s --max-time 10 "http://127.0.0.1:$P/metrics" | grep -q 'jvm_memory_used_bytes{area="heap",id="ZHeap"' \
+metrics=$(curl -s --max-time 10 "http://127.0.0.1:$P/metrics" || true)
+grep -q 'jvm_memory_used_bytes{area="heap",id="ZHeap"' <<<"$metrics" \
   && ok "the JVM runs ZGC (its heap is ZHeap in /metrics)" || bad "no ZHeap in /metrics: not ZGC"
+# MaxRAMPercentage=75 of the container's 1 GiB limit: 768 MiB.
+heap=$(sed -n -E 's/^jvm_memory_max_bytes\{area="heap",id="ZHeap"\} ([0-9.E+]+).*/\1/p' <<<"$metrics" | awk '{printf "%d", $1}')
+[ "${heap:-0}" = 805306368 ] && ok "the heap is sized from the container's memory limit: $(( heap >> 20 )) MiB of 1 GiB" \
+  || bad "max heap ${heap:-unknown} bytes, not 75% of the 1 GiB limit"
 "${PODMAN[@]}" exec "$SINGLE" sh -c 'test "$TASKLOOP_DATA_DIR" = /data && test "$(stat -c %u:%g:%a /data)" = 10001:0:775 && touch /data/probe && rm /data/probe' \
   && ok "/data (an anonymous volume here) is 10001:0, mode 775, writable by the node" \
   || bad "/data is $("${PODMAN[@]}" exec "$SINGLE" stat -c %u:%g:%a /data), not writable by 10001"
@@ -376,12 +399,14 @@ read_across() {
 }
 # read_all SECONDS GONE PORT...: every task of WAVE answers 200 through the given nodes in turn,
 # owned by any node but GONE (a node that was killed or stopped; - for none). A 503 with
-# Retry-After while adoption runs, or an owner that is still GONE, is asked again until the bound.
+# Retry-After while adoption runs, or an owner that is still GONE, is asked again until the
+# bound (READ_503 counts those answers); anything else fails at once.
 read_all() {
   local deadline=$(( $(date +%s) + $1 )) gone=$2 id n=0 status body p owner
   shift 2
   local -a ports=("$@")
   READ_BAD=0
+  READ_503=0
   for id in "${WAVE[@]}"; do
     p=${ports[$(( n % ${#ports[@]} ))]}
     n=$((n + 1))
@@ -392,7 +417,8 @@ read_all() {
         OWNER[$id]=$owner
         break
       fi
-      if [ "$(date +%s)" -ge "$deadline" ]; then
+      if [ "$status" = 503 ]; then READ_503=$((READ_503 + 1)); fi
+      if { [ "$status" != 200 ] && ! again "$status"; } || [ "$(date +%s)" -ge "$deadline" ]; then
         echo "   $id through $p: $status $(head -c 300 <<<"$body")"
         READ_BAD=$((READ_BAD + 1))
         break
@@ -409,7 +435,7 @@ finish() {
   for ev in "${EVENTS[@]}"; do
     p=${ports[$(( n++ % ${#ports[@]} ))]}
     until read -r status body < <(http PUT "$p" "/v1/events/$ev" "{\"payload\":\"go-$ev\"}") && [[ "$status" == 20? ]]; do
-      if [ "$(date +%s)" -ge "$deadline" ]; then bad "set event $ev: $status $body"; break; fi
+      if ! again "$status" || [ "$(date +%s)" -ge "$deadline" ]; then bad "set event $ev: $status $body"; break; fi
       sleep 0.5
     done
   done
@@ -417,7 +443,7 @@ finish() {
     [ -n "${EXTERNAL[$id]:-}" ] || continue
     p=${ports[$(( n++ % ${#ports[@]} ))]}
     until read -r status body < <(http POST "$p" "/v1/tasks/$id/complete" "${EXTERNAL[$id]}") && [ "$status" = 200 ]; do
-      if [ "$(date +%s)" -ge "$deadline" ]; then bad "complete $id: $status $body"; break; fi
+      if ! again "$status" || [ "$(date +%s)" -ge "$deadline" ]; then bad "complete $id: $status $body"; break; fi
       sleep 0.5
     done
   done
@@ -435,7 +461,7 @@ finish() {
         fi
         break
       fi
-      if [ "$(date +%s)" -ge "$deadline" ]; then
+      if { [ "$status" != 200 ] && ! again "$status"; } || [ "$(date +%s)" -ge "$deadline" ]; then
         echo "   $id through $p: $status $(head -c 300 <<<"$body")"
         FINISH_BAD=$((FINISH_BAD + 1))
         break
@@ -463,7 +489,7 @@ t0=$(date +%s)
 say "SIGKILLed ${NODES[$VICTIM]} (node $dead, owner of $theirs tasks)"
 SURVIVORS=("${PORTS[0]}" "${PORTS[2]}")
 read_all 90 "$dead" "${SURVIVORS[@]}"
-[ "$READ_BAD" = 0 ] && ok "every task readable through the survivors $(( $(date +%s) - t0 ))s after the kill: $theirs of $theirs adopted" \
+[ "$READ_BAD" = 0 ] && ok "every task readable through the survivors $(( $(date +%s) - t0 ))s after the kill: $theirs of $theirs adopted ($READ_503 answers were 503 + Retry-After meanwhile)" \
   || bad "after the kill: $READ_BAD of ${#WAVE[@]} unreadable or still owned by the dead node"
 until_cluster 60 2 "${NODES[0]}" "${NODES[2]}" && ok "the survivors see a cluster of two" || bad "the survivors do not agree on two nodes"
 finish "${SURVIVORS[@]}"
@@ -514,7 +540,11 @@ journal_full_stop_start() {
   refresh_ports
   ok "all three stopped and started again in $(( $(date +%s) - t0 ))s, each with its own volume"
   read_all 90 - "${PORTS[@]}"
-  [ "$READ_BAD" = 0 ] && ok "every task readable after the full stop" || bad "$READ_BAD tasks lost in the full stop"
+  if [ "$READ_BAD" != 0 ]; then
+    bad "$READ_BAD of ${#WAVE[@]} tasks lost in the full stop"
+    return
+  fi
+  ok "every task readable after the full stop"
   finish "${PORTS[@]}"
   [ "$FINISH_BAD" = 0 ] && ok "all ${#WAVE[@]} tasks ended right after the full stop" \
     || bad "$FINISH_BAD tasks did not end right after the full stop"
