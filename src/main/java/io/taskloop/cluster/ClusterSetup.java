@@ -14,6 +14,8 @@ import io.vertx.core.eventbus.EventBusOptions;
 import io.vertx.spi.cluster.hazelcast.ConfigUtil;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Hazelcast as taskloop runs it: its own cluster name and port, multicast and phone-home off,
@@ -27,6 +29,8 @@ import java.util.UUID;
  * {@link #stopMember} shuts it down after Vert.x has closed.
  */
 public final class ClusterSetup {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ClusterSetup.class);
 
   /** Where unfinished (and retained) task records are replicated; see {@link Replicator}. */
   public static final String TASKS_MAP = "taskloop.tasks";
@@ -60,11 +64,12 @@ public final class ClusterSetup {
    * terminates it if it is not down yet, so a SIGTERM never waits on Hazelcast's own 10-minute bound.
    */
   public static void stopMember(HazelcastInstance member, long boundMs) {
+    long started = System.nanoTime();
     Thread stop = new Thread(() -> {
       try {
         member.getLifecycleService().shutdown();
       } catch (RuntimeException e) {
-        // a member that is already going away
+        LOG.warn("cluster member did not leave gracefully: {}", e.toString());
       }
     }, "taskloop-hazelcast-stop");
     stop.setDaemon(true);
@@ -75,7 +80,10 @@ public final class ClusterSetup {
       Thread.currentThread().interrupt();
     }
     if (member.getLifecycleService().isRunning()) {
+      LOG.warn("cluster member still running after {} ms: terminated", boundMs);
       member.getLifecycleService().terminate();
+    } else {
+      LOG.info("cluster member left in {} ms", (System.nanoTime() - started) / 1_000_000);
     }
   }
 
