@@ -22,7 +22,7 @@ set -euo pipefail
 SELF=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
 cd "$(dirname "$SELF")/.."
 
-LIMIT_S=${TASKLOOP_CONTAINER_TIMEOUT_S:-1500}
+LIMIT_S=${TASKLOOP_CONTAINER_TIMEOUT_S:-900}   # 15 min; a cold run takes 6 to 7 here
 if [ -z "${TASKLOOP_CONTAINERS_BOUNDED:-}" ]; then
   export TASKLOOP_CONTAINERS_BOUNDED=1
   # timeout signals the whole process group (podman, debootstrap, curl too); the EXIT trap
@@ -42,17 +42,16 @@ skip() { echo "containers: $*: container test skipped"; exit 0; }
 
 [ "$(id -u)" = 0 ] || skip "not root (debootstrap and rootful podman need it)"
 missing=()
-for tool in podman debootstrap runc; do
+for tool in podman debootstrap runc jq; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
 done
 if [ ${#missing[@]} -gt 0 ]; then
   command -v apt-get >/dev/null 2>&1 || skip "podman not available (no apt-get to install ${missing[*]})"
-  if ! (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman debootstrap runc) \
+  if ! (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman debootstrap runc jq) \
       >/tmp/taskloop-containers-apt.log 2>&1; then
     skip "podman not available (apt-get install failed, see /tmp/taskloop-containers-apt.log)"
   fi
 fi
-command -v jq >/dev/null 2>&1 || apt-get install -y -qq jq >/dev/null 2>&1 || { echo "containers: FAILED: jq missing"; exit 1; }
 
 # ---------------------------------------------------------------- names, and the clean-up
 
