@@ -22,7 +22,7 @@ set -euo pipefail
 SELF=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
 cd "$(dirname "$SELF")/.."
 
-LIMIT_S=${TASKLOOP_CONTAINER_TIMEOUT_S:-900}   # 15 min; a whole run takes 4 to 7 here
+LIMIT_S=${TASKLOOP_CONTAINER_TIMEOUT_S:-900}   # 15 min; a whole run takes 4 to 7.5 here
 if [ -z "${TASKLOOP_CONTAINERS_BOUNDED:-}" ]; then
   export TASKLOOP_CONTAINERS_BOUNDED=1
   # timeout signals the whole process group (podman, debootstrap, curl too); the EXIT trap
