@@ -14,6 +14,9 @@ ARG BASE_IMAGE=eclipse-temurin:17-jre
 
 # ---------------------------------------------------------------- build
 FROM ${BUILD_IMAGE} AS build
+# The runtime's data directory, made here so that the runtime stage needs no shell (distroless).
+# It is copied as an entry of /out, so that its mode (g+rwX) comes along.
+RUN mkdir -p /out/data && chmod 0775 /out/data
 WORKDIR /src
 # The pom alone first, so the dependency download is a cached layer that only a pom change redoes.
 COPY pom.xml ./
@@ -37,9 +40,16 @@ COPY --from=build /src/target/taskloop.jar /app/taskloop.jar
 # that pick a random UID (OpenShift) run it too.
 USER 10001:0
 
+# data_dir: where the node keeps its files (the journal). Owned by the service's user, and
+# writable by group 0 for platforms that pick a random UID. A volume, so it outlives the
+# container: mount one per node (docker run -v taskloop-data-0:/data ...).
+COPY --from=build --chown=10001:0 /out/ /
+VOLUME /data
+
 # Listen beyond loopback: the defaults (127.0.0.1) are for a developer's machine.
 ENV TASKLOOP_HTTP_HOST=0.0.0.0 \
     TASKLOOP_CLUSTER_HOST=0.0.0.0 \
+    TASKLOOP_DATA_DIR=/data \
     HOME=/tmp \
     JDK_JAVA_OPTIONS="-XX:+UseZGC -XX:MaxRAMPercentage=75 -XX:InitialRAMPercentage=25 -XX:+ExitOnOutOfMemoryError -Djava.io.tmpdir=/tmp"
 

@@ -1,5 +1,6 @@
 package io.taskloop;
 
+import com.hazelcast.core.HazelcastInstance;
 import io.taskloop.cluster.ClusterSetup;
 import io.taskloop.config.Config;
 import io.taskloop.config.LogFormat;
@@ -26,6 +27,8 @@ public final class Main {
 
   /** How long SIGTERM waits for the other nodes to adopt this node's tasks. */
   private static final long HANDOVER_BOUND_MS = 20_000;
+  /** How long the Hazelcast member may take to leave gracefully once Vert.x has closed. */
+  private static final long MEMBER_STOP_BOUND_MS = 10_000;
 
   private Main() {
   }
@@ -45,30 +48,42 @@ public final class Main {
     VertxOptions options = new VertxOptions().setEventLoopPoolSize(config.loops())
         .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(true));
     Vertx vertx;
+    HazelcastInstance member = null;
     HazelcastClusterManager manager = null;
     Node node;
     try {
       if (config.clustered()) {
         LOG.info("joining cluster '{}' ({} mode) on {}:{}", config.clusterName(), config.clusterMode(),
             config.clusterHost(), config.clusterPort());
-        manager = ClusterSetup.manager(config);
-        vertx = Vertx.builder().with(ClusterSetup.withEventBus(options, config))
+        // The member first, so the event bus can advertise the address Hazelcast chose for it.
+        member = ClusterSetup.startMember(ClusterSetup.hazelcastConfig(config));
+        manager = ClusterSetup.manager(member);
+        vertx = Vertx.builder().with(ClusterSetup.withEventBus(options, config, member))
             .withMetrics(new MicrometerMetricsFactory(metrics.registry()))
             .withClusterManager(manager).buildClustered().await();
+        LOG.info("cluster member at {}:{}, event bus at {}:{}", ClusterSetup.memberHost(member),
+            member.getCluster().getLocalMember().getAddress().getPort(), manager.getNodeInfo().host(),
+            manager.getNodeInfo().port());
       } else {
         vertx = Vertx.builder().with(options).withMetrics(new MicrometerMetricsFactory(metrics.registry())).build();
       }
     } catch (Exception e) {
       LOG.error("taskloop could not join its cluster: {}", e.getMessage());
+      if (member != null) {
+        member.getLifecycleService().terminate();
+      }
       System.exit(1);
       return;
     }
+    HazelcastInstance hazelcast = member;
     try {
-      node = Node.start(vertx, config, Clock.systemUTC(), manager == null ? null : manager.getHazelcastInstance(), metrics)
-          .await();
+      node = Node.start(vertx, config, Clock.systemUTC(), hazelcast, metrics).await();
     } catch (Exception e) {
       LOG.error("taskloop failed to start: {}", e.getMessage());
       vertx.close();
+      if (hazelcast != null) {
+        hazelcast.getLifecycleService().terminate();
+      }
       System.exit(1);
       return;
     }
@@ -85,6 +100,9 @@ public final class Main {
         vertx.close().await(10, TimeUnit.SECONDS);
       } catch (Exception e) {
         LOG.warn("Vert.x did not close in time: {}", e.getMessage());
+      }
+      if (hazelcast != null) {
+        ClusterSetup.stopMember(hazelcast, MEMBER_STOP_BOUND_MS); // Vert.x leaves alone a member it did not start
       }
     }, "taskloop-shutdown"));
   }

@@ -1,26 +1,39 @@
 package io.taskloop.cluster;
 
 import com.hazelcast.config.JoinConfig;
+import com.hazelcast.core.Hazelcast;
+import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.config.MapConfig;
 import com.hazelcast.config.MergePolicyConfig;
 import com.hazelcast.config.MetadataPolicy;
 import com.hazelcast.spi.merge.LatestUpdateMergePolicy;
 import com.hazelcast.config.NetworkConfig;
-import com.hazelcast.core.HazelcastInstance;
 import io.taskloop.config.Config;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.eventbus.EventBusOptions;
+import io.vertx.spi.cluster.hazelcast.ConfigUtil;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Hazelcast as taskloop runs it: its own cluster name and port, multicast and phone-home off,
  * members found by a TCP list or by Kubernetes DNS through a headless service, and the task
  * record map kept with one backup.
+ *
+ * <p>The member is started before Vert.x ({@link #startMember}) and handed to the cluster manager,
+ * so that the event bus can be told the address Hazelcast chose for this member: with a wildcard
+ * {@code cluster_host} and no {@code cluster_public_host}, that is the only address the other
+ * nodes can reach it at ({@link #advertisedHost}). Vert.x does not own a member it was given, so
+ * {@link #stopMember} shuts it down after Vert.x has closed.
  */
 public final class ClusterSetup {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ClusterSetup.class);
 
   /** Where unfinished (and retained) task records are replicated; see {@link Replicator}. */
   public static final String TASKS_MAP = "taskloop.tasks";
@@ -28,9 +41,59 @@ public final class ClusterSetup {
   private ClusterSetup() {
   }
 
-  public static HazelcastClusterManager manager(Config config) {
-    HazelcastClusterManager manager = new HazelcastClusterManager();
-    com.hazelcast.config.Config hz = manager.loadConfig(); // keeps Vert.x's own maps and their backups
+  /**
+   * The member attribute in which Vert.x looks for its node id in a Hazelcast member it did not
+   * start (vertx-hazelcast's "using an existing Hazelcast cluster").
+   */
+  static final String VERTX_NODE_ID = "__vertx.nodeId";
+
+  /** Starts this node's Hazelcast member and joins its cluster; blocks until it has. */
+  public static HazelcastInstance startMember(com.hazelcast.config.Config hz) {
+    return Hazelcast.newHazelcastInstance(hz);
+  }
+
+  /** The cluster manager over a member started by {@link #startMember}. */
+  public static HazelcastClusterManager manager(HazelcastInstance member) {
+    return new HazelcastClusterManager(member);
+  }
+
+  /** The host this member tells the other members to reach it at (its public address if one was set). */
+  public static String memberHost(HazelcastInstance member) {
+    return member.getCluster().getLocalMember().getAddress().getHost();
+  }
+
+  /**
+   * Shuts a member down gracefully (its partitions move to the others first) within a bound, then
+   * terminates it if it is not down yet, so a SIGTERM never waits on Hazelcast's own 10-minute bound.
+   */
+  public static void stopMember(HazelcastInstance member, long boundMs) {
+    long started = System.nanoTime();
+    Thread stop = new Thread(() -> {
+      try {
+        member.getLifecycleService().shutdown();
+      } catch (RuntimeException e) {
+        LOG.warn("cluster member did not leave gracefully: {}", e.toString());
+      }
+    }, "taskloop-hazelcast-stop");
+    stop.setDaemon(true);
+    stop.start();
+    try {
+      stop.join(boundMs);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    if (member.getLifecycleService().isRunning()) {
+      LOG.warn("cluster member still running after {} ms: terminated", boundMs);
+      member.getLifecycleService().terminate();
+    } else {
+      LOG.info("cluster member left in {} ms", (System.nanoTime() - started) / 1_000_000);
+    }
+  }
+
+  /** The member's configuration, with the node id Vert.x will read from it. */
+  public static com.hazelcast.config.Config hazelcastConfig(Config config) {
+    com.hazelcast.config.Config hz = ConfigUtil.loadConfig(); // keeps Vert.x's own maps and their backups
+    hz.getMemberAttributeConfig().setAttribute(VERTX_NODE_ID, UUID.randomUUID().toString());
     hz.setClusterName(config.clusterName());
     hz.setProperty("hazelcast.phone.home.enabled", "false");
     hz.setProperty("hazelcast.logging.type", "slf4j");
@@ -67,19 +130,21 @@ public final class ClusterSetup {
     hz.addMapConfig(new MapConfig(TASKS_MAP).setBackupCount(1).setPerEntryStatsEnabled(true)
         .setMetadataPolicy(MetadataPolicy.OFF)
         .setMergePolicyConfig(new MergePolicyConfig(LatestUpdateMergePolicy.class.getName(), 100)));
-    manager.setConfig(hz);
-    return manager;
+    return hz;
   }
 
-  /** The clustered event bus listens where Hazelcast does, and says where others reach it. */
-  public static VertxOptions withEventBus(VertxOptions options, Config config) {
+  /**
+   * The clustered event bus listens where Hazelcast does, and tells the others the address they
+   * reach this node at: {@link #advertisedHost}.
+   */
+  public static VertxOptions withEventBus(VertxOptions options, Config config, HazelcastInstance member) {
+    return withEventBus(options, config, memberHost(member));
+  }
+
+  static VertxOptions withEventBus(VertxOptions options, Config config, String memberHost) {
     EventBusOptions bus = options.getEventBusOptions();
     bus.setHost(isWildcard(config.clusterHost()) ? "0.0.0.0" : config.clusterHost()).setPort(0);
-    if (!config.clusterPublicHost().isBlank()) {
-      bus.setClusterPublicHost(config.clusterPublicHost());
-    } else if (!isWildcard(config.clusterHost())) {
-      bus.setClusterPublicHost(config.clusterHost());
-    }
+    bus.setClusterPublicHost(advertisedHost(config, memberHost));
     return options;
   }
 
@@ -102,6 +167,27 @@ public final class ClusterSetup {
       vertx.setTimer(100, t -> safeBy(vertx, hz, deadline).onComplete(again));
       return again.future();
     });
+  }
+
+  /**
+   * Where the other nodes reach this node's event bus: {@code cluster_public_host} if set (a pod
+   * IP), else {@code cluster_host} if it names one address, else the address Hazelcast chose for
+   * this member. Never a wildcard: a node that advertised 0.0.0.0 would have every other node's
+   * connection to it refused (or sent to the sender itself), and the nodes would never form one
+   * cluster.
+   */
+  static String advertisedHost(Config config, String memberHost) {
+    if (!config.clusterPublicHost().isBlank()) {
+      return config.clusterPublicHost();
+    }
+    if (!isWildcard(config.clusterHost())) {
+      return config.clusterHost();
+    }
+    if (memberHost == null || isWildcard(memberHost)) {
+      throw new IllegalStateException("Hazelcast chose no address for this member (" + memberHost + "): set "
+          + Config.envName("cluster_public_host"));
+    }
+    return memberHost;
   }
 
   private static boolean isWildcard(String host) {

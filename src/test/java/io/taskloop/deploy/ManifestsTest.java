@@ -308,6 +308,17 @@ class ManifestsTest {
         "container-aware heap sizing in JDK_JAVA_OPTIONS");
     assertEquals("0.0.0.0", dockerfile.env().get(Config.envName("http_host")));
     assertEquals("0.0.0.0", dockerfile.env().get(Config.envName("cluster_host")));
+    assertTrue(dockerfile.env().get("JDK_JAVA_OPTIONS").contains("-XX:+UseZGC"), "ZGC keeps timer lateness low");
+  }
+
+  @Test
+  void theDataDirIsAVolumeTheServicesUserOwns() {
+    String dataDir = dockerfile.env().get(Config.envName("data_dir"));
+    assertNotNull(dataDir, "the Dockerfile sets no " + Config.envName("data_dir"));
+    assertTrue(dockerfile.volumes().contains(dataDir), "data_dir " + dataDir + " is not a VOLUME: " + dockerfile.volumes());
+    String owner = dockerfile.user();
+    assertTrue(dockerfile.instructions().stream().anyMatch(i -> i[0].equals("COPY") && i[1].contains("--chown=" + owner)),
+        "no COPY --chown=" + owner + " makes " + dataDir + " the service's own");
   }
 
   @Test
@@ -544,6 +555,17 @@ class ManifestsTest {
         }
       }
       return env;
+    }
+
+    /** VOLUME paths, in JSON or plain form. */
+    List<String> volumes() {
+      List<String> volumes = new ArrayList<>();
+      for (String body : all("VOLUME")) {
+        for (String word : body.replaceAll("[\\[\\],\"]", " ").trim().split("\\s+")) {
+          volumes.add(word);
+        }
+      }
+      return volumes;
     }
 
     List<Integer> exposedPorts() {

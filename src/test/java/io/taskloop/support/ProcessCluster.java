@@ -39,8 +39,11 @@ public final class ProcessCluster implements AutoCloseable {
 
   /** How long a node may take to start, join and be listed by the others (slow CI, cold JIT). */
   public static final long FORM_BOUND_S = 60;
-  /** How long SIGTERM may take: Main's hand-over bound (20 s) plus closing Vert.x (10 s), and slack. */
-  public static final long EXIT_BOUND_S = 45;
+  /**
+   * How long SIGTERM may take: Main's hand-over bound (20 s, awaited 25 s), closing Vert.x (10 s)
+   * and stopping the Hazelcast member (10 s), and slack.
+   */
+  public static final long EXIT_BOUND_S = 60;
   /** Hazelcast's --add-opens/--add-exports, if the test JVM was started without them (an IDE). */
   private static final List<String> DEFAULT_MODULE_FLAGS = List.of(
       "--add-opens=java.base/java.lang=ALL-UNNAMED", "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",

@@ -40,14 +40,15 @@ public final class TestCluster {
       overrides.forEach(file::put);
       Config config = Config.from(file, Map.of());
       configs.add(config);
-      HazelcastClusterManager manager = ClusterSetup.manager(config);
+      com.hazelcast.config.Config hz = ClusterSetup.hazelcastConfig(config);
       // Members start one after the other, each joining the first, so none waits before joining.
-      manager.getConfig().setProperty("hazelcast.wait.seconds.before.join", "0");
-      managers.add(manager);
+      hz.setProperty("hazelcast.wait.seconds.before.join", "0");
+      managers.add(ClusterSetup.manager(ClusterSetup.startMember(hz)));
     }
     for (int i = 0; i < size; i++) {
       Vertx vertx = TestServer.bounded(Vertx.builder()
-          .with(ClusterSetup.withEventBus(new VertxOptions().setEventLoopPoolSize(4), configs.get(i)))
+          .with(ClusterSetup.withEventBus(new VertxOptions().setEventLoopPoolSize(4), configs.get(i),
+              managers.get(i).getHazelcastInstance()))
           .withClusterManager(managers.get(i)).buildClustered(), 60);
       cluster.vertxes.add(vertx);
       Node node = TestServer.bounded(Node.start(vertx, configs.get(i), cluster.clock,
@@ -91,6 +92,7 @@ public final class TestCluster {
     for (int i = 0; i < vertxes.size(); i++) {
       if (!crashed.contains(i)) {
         TestServer.bounded(vertxes.get(i).close(), 60);
+        ClusterSetup.stopMember(managers.get(i).getHazelcastInstance(), 30_000); // as Main does after Vert.x
       }
     }
   }
