@@ -26,7 +26,24 @@ public final class TestCluster {
   public final ManualClock clock = new ManualClock(TestServer.START);
   public final String name = "taskloop-test-" + UUID.randomUUID().toString().substring(0, 8);
 
+  /**
+   * Starts {@code size} members. The ports are picked free first and bound a moment later; if
+   * another socket took one meanwhile (an ephemeral port of some connection), the members
+   * started are stopped and the cluster starts again on other ports, at most three times.
+   */
   public static TestCluster start(int size, Map<String, Object> overrides) {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return startOnce(size, overrides);
+      } catch (com.hazelcast.core.HazelcastException e) {
+        if (attempt == 3 || !String.valueOf(e.getMessage()).contains("already in use")) {
+          throw e;
+        }
+      }
+    }
+  }
+
+  private static TestCluster startOnce(int size, Map<String, Object> overrides) {
     TestCluster cluster = new TestCluster();
     List<Integer> ports = ProcessCluster.freePorts(size);
     JsonArray members = new JsonArray();
@@ -43,7 +60,12 @@ public final class TestCluster {
       com.hazelcast.config.Config hz = ClusterSetup.hazelcastConfig(config);
       // Members start one after the other, each joining the first, so none waits before joining.
       hz.setProperty("hazelcast.wait.seconds.before.join", "0");
-      managers.add(ClusterSetup.manager(ClusterSetup.startMember(hz)));
+      try {
+        managers.add(ClusterSetup.manager(ClusterSetup.startMember(hz)));
+      } catch (RuntimeException e) {
+        managers.forEach(m -> m.getHazelcastInstance().getLifecycleService().terminate());
+        throw e;
+      }
     }
     for (int i = 0; i < size; i++) {
       Vertx vertx = TestServer.bounded(Vertx.builder()
