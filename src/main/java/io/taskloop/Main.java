@@ -29,6 +29,8 @@ public final class Main {
   private static final long HANDOVER_BOUND_MS = 20_000;
   /** How long the Hazelcast member may take to leave gracefully once Vert.x has closed. */
   private static final long MEMBER_STOP_BOUND_MS = 10_000;
+  /** How long the loops and the journal may take to stop once the hand-over is done. */
+  private static final long STORE_CLOSE_BOUND_MS = 10_000;
 
   private Main() {
   }
@@ -95,6 +97,12 @@ public final class Main {
         node.leave(HANDOVER_BOUND_MS).await(HANDOVER_BOUND_MS + 5_000, TimeUnit.MILLISECONDS);
       } catch (Exception e) {
         LOG.warn("hand-over did not complete: {}", e.getMessage());
+      }
+      try {
+        // The loops stop, and the journal writes what it still holds before the store closes.
+        node.stop().await(STORE_CLOSE_BOUND_MS, TimeUnit.MILLISECONDS);
+      } catch (Exception e) {
+        LOG.warn("the node did not stop in time: {}", e.getMessage());
       }
       try {
         vertx.close().await(10, TimeUnit.SECONDS);

@@ -48,6 +48,8 @@ public final class Node {
   private static final long SAFE_BOUND_MS = 30_000;
   /** How often the store deletes what passed its retention. */
   private static final long EXPIRE_EVERY_MS = 10_000;
+  /** How long a stopping node waits for the journal to write what it still holds. */
+  private static final long CLOSE_BOUND_MS = 5_000;
   private static final Logger LOG = LoggerFactory.getLogger(Node.class);
 
   private final Vertx vertx;
@@ -117,7 +119,10 @@ public final class Node {
           }))
           .onFailure(err -> {
             if (opened.commit() != null) {
-              opened.commit().close();
+              vertx.executeBlocking(() -> {
+                opened.commit().close(0);
+                return null;
+              });
             }
           });
     });
@@ -265,13 +270,13 @@ public final class Node {
     return wiring.adoption() == null ? Future.succeededFuture(0) : wiring.adoption().reconcile();
   }
 
-  /** Undeploys the loops, then closes the store (what its commits held is on disk). */
+  /** Undeploys the loops, then closes the store once what the loops handed it is written. */
   public Future<Void> stop() {
     vertx.cancelTimer(expiry);
-    return vertx.undeploy(deploymentId).onComplete(ar -> {
-      if (opened.commit() != null) {
-        opened.commit().close();
-      }
-    });
+    return vertx.undeploy(deploymentId).compose(v -> opened.commit() == null ? Future.succeededFuture()
+        : vertx.executeBlocking(() -> {
+          opened.commit().close(CLOSE_BOUND_MS);
+          return null;
+        }));
   }
 }

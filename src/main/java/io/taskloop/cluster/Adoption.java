@@ -153,6 +153,11 @@ public final class Adoption {
     if (departed.equals(node.nodeId())) {
       return;
     }
+    if (node.isLeaving()) {
+      // Leaving too (a whole cluster stopped at once): each keeps its own tasks in its own store.
+      LOG.info("node {} left while this node leaves too: its tasks are not adopted here", departed);
+      return;
+    }
     long started = System.nanoTime();
     node.departed(departed);
     for (int loop = 0; loop < node.loops(); loop++) {

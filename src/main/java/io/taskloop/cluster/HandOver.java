@@ -43,6 +43,7 @@ public final class HandOver {
 
   public Future<Void> leave(long boundMs) {
     long started = System.nanoTime();
+    node.leaving();
     IMap<String, HazelcastJsonValue> records = hz.getMap(ClusterSetup.TASKS_MAP);
     return vertx.sharedData().<String, JsonObject>getAsyncMap(NodeReport.NODES_MAP)
         .compose(map -> map.remove(node.nodeId()).compose(v -> map.entries()))

@@ -30,6 +30,7 @@ public final class NodeContext {
   private final Directory directory;
   private final Metrics metrics;
   private volatile Journal journal = Journal.MEMORY;
+  private volatile boolean leaving;
 
   /** {@code directory} is made for this context (a cluster's directory reads which nodes departed). */
   public NodeContext(String nodeId, Config config, Clock clock, Function<NodeContext, Directory> directory,
@@ -106,6 +107,15 @@ public final class NodeContext {
 
   public void departed(String node) {
     departed.add(node);
+  }
+
+  /** This node is leaving the cluster: it hands its tasks over and takes on no one else's. */
+  public void leaving() {
+    leaving = true;
+  }
+
+  public boolean isLeaving() {
+    return leaving;
   }
 
   /** A node that left came back (under the same id, on its data_dir): route to it again. */

@@ -251,7 +251,19 @@ public final class GroupCommit implements Journal {
     return backend.expire(cutoff);
   }
 
-  public void close() {
+  /**
+   * Closes the store once what waits has been committed (bounded at {@code boundMs}: past it,
+   * what is still queued was never acknowledged, or is re-derived at the next start). Blocks:
+   * call it off the event loops.
+   */
+  public void close(long boundMs) {
+    long deadline = System.nanoTime() + boundMs * 1_000_000L;
+    while ((committing.get() || !queue.isEmpty()) && System.nanoTime() < deadline) {
+      java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+    }
+    if (!queue.isEmpty()) {
+      LOG.warn("the journal closes with {} changes not written", queued.get());
+    }
     backend.close();
   }
 }
