@@ -99,7 +99,7 @@ public final class Stores {
     Path file = dataDir.resolve(NODE_ID_FILE);
     if (Files.exists(file)) {
       String id = Files.readString(file, StandardCharsets.UTF_8).trim();
-      if (!id.matches("[a-z0-9]{1,32}")) {
+      if (!id.matches("[a-z0-9]{1,16}")) {
         throw new IOException(file + " does not hold a node id (letters and digits): '" + id + "'");
       }
       return id;

@@ -75,6 +75,9 @@ class MetricsTest {
     assertEquals(2.0, held);
     assertTrue(value(scrape, "taskloop_timer_lateness_seconds_count") >= 1);
     assertTrue(value(scrape, "taskloop_forwards_total{scope=\"loop\"}") >= 1, "a read through the other loop is a forward");
+    assertTrue(value(scrape, "taskloop_journal_commit_seconds_count") >= 1, "journal commits are timed");
+    assertTrue(value(scrape, "taskloop_journal_batch_changes_sum") >= 3, "and their batch sizes recorded");
+    assertTrue(scrape.contains("taskloop_journal_waiting "), "the changes waiting for a commit");
     assertTrue(scrape.contains("vertx_http_server_requests_total"), "Vert.x HTTP server metrics");
     assertTrue(scrape.contains("jvm_memory_used_bytes"), "JVM metrics");
   }
