@@ -29,8 +29,10 @@ import org.slf4j.LoggerFactory;
 final class Composites {
 
   private static final Logger LOG = LoggerFactory.getLogger(Composites.class);
-  private static final int WATCH_TRIES = 50;
-  private static final long WATCH_RETRY_MS = 200;
+  /** How long (real time) a parent keeps asking for a child whose node is away (adopting, or not back yet after a restart). */
+  private static final long WATCH_FOR_MS = 120_000;
+  private static final long WATCH_RETRY_MIN_MS = 200;
+  private static final long WATCH_RETRY_MAX_MS = 5_000;
 
   private final Vertx vertx;
   private final Clock clock;
@@ -91,17 +93,18 @@ final class Composites {
         }
       } else {
         // On another loop or node, or finished and gone from memory to the store: asked by id.
-        watchRemote(parentId, childId, WATCH_TRIES);
+        watchRemote(parentId, childId, System.nanoTime() + WATCH_FOR_MS * 1_000_000L, WATCH_RETRY_MIN_MS);
       }
     }
   }
 
   /**
-   * Asks a child's owner to tell this loop when the child finishes. A child whose node is
-   * being replaced (503 while its record is adopted) is asked again; one that no longer exists
-   * fails its slot with a LookupError.
+   * Asks a child's owner to tell this loop when the child finishes. A child whose node is away
+   * (503 while its record is adopted, or its node not in the cluster yet: after a whole cluster
+   * restarts, its nodes come back one by one) is asked again, with a growing pause, for up to
+   * {@link #WATCH_FOR_MS}; one that no longer exists fails its slot with a LookupError.
    */
-  private void watchRemote(String parentId, String childId, int triesLeft) {
+  private void watchRemote(String parentId, String childId, long until, long pause) {
     link.askTask(childId, new LoopCommand.Watch(childId, self, parentId))
         .onSuccess(child -> {
           if (child.isFinished()) {
@@ -109,9 +112,10 @@ final class Composites {
           }
         })
         .onFailure(err -> {
-          boolean retry = err instanceof Problem p && p.status() == 503 && triesLeft > 1;
-          if (retry) {
-            vertx.setTimer(WATCH_RETRY_MS, t -> watchRemote(parentId, childId, triesLeft - 1));
+          boolean away = err instanceof Problem p
+              && (p.status() == 503 || (p.status() == 404 && p.getMessage().contains("cluster")));
+          if (away && System.nanoTime() - until < 0) {
+            vertx.setTimer(pause, t -> watchRemote(parentId, childId, until, Math.min(WATCH_RETRY_MAX_MS, pause * 2)));
           } else {
             onChildDone(parentId, Outcome.vanished(childId));
           }
@@ -196,7 +200,7 @@ final class Composites {
     for (Map.Entry<String, Composite> e : running.entrySet()) {
       for (String child : e.getValue().unfinishedChildren()) {
         if (table.get(child) == null) {
-          watchRemote(e.getKey(), child, WATCH_TRIES);
+          watchRemote(e.getKey(), child, System.nanoTime() + WATCH_FOR_MS * 1_000_000L, WATCH_RETRY_MIN_MS);
         }
       }
     }
