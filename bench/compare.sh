@@ -116,9 +116,10 @@ measure() { # label script port [warmup]
 {
   echo "## fsync cost of this disk"
   if [ -x "$PG_BIN/pg_test_fsync" ]; then
-    (cd "$OUT" && "$PG_BIN/pg_test_fsync" -s 2 -f "$OUT/fsync.test" 2>&1 | sed -n '/Compare file sync methods using one 8kB write/,/^$/p')
+    "$PG_BIN/pg_test_fsync" -s 2 -f "$PWD/$OUT/fsync.test" 2>&1 | sed -n '/Compare file sync methods using one 8kB write/,/^$/p' || true
   fi
-  dd if=/dev/zero of="$OUT/fsync.dd" bs=4k count=2000 oflag=dsync 2>&1 | tail -1
+  echo "4 KiB writes with O_DSYNC (dd):"
+  dd if=/dev/zero of="$OUT/fsync.dd" bs=4k count=2000 oflag=dsync 2>&1 | tail -1 || true
   rm -f "$OUT/fsync.dd" "$OUT/fsync.test"
 } | tee "$OUT/fsync.txt"
 

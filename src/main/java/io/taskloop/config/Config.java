@@ -41,7 +41,8 @@ public record Config(
     String dataDir,
     String postgresUrl,
     int journalBatchMax,
-    int journalQueueMax) {
+    int journalQueueMax,
+    long journalLingerUs) {
 
   public static final List<String> CLUSTER_MODES = List.of("none", "tcp", "kubernetes");
   public static final List<String> STORES = List.of("sqlite", "postgres", "memory");
@@ -87,7 +88,9 @@ public record Config(
       // Group commit: at most this many changes in one commit; more than journal_queue_max
       // waiting for their commit is answered 503 at once rather than held in memory.
       Map.entry("journal_batch_max", 2_000),
-      Map.entry("journal_queue_max", 200_000));
+      Map.entry("journal_queue_max", 200_000),
+      // Under load, how long the journal waits for a fuller batch before its next commit.
+      Map.entry("journal_linger_us", 500L));
 
   public static String envName(String key) {
     return "TASKLOOP_" + key.toUpperCase(java.util.Locale.ROOT);
@@ -138,7 +141,8 @@ public record Config(
         v.string("data_dir"),
         v.string("postgres_url"),
         (int) v.number("journal_batch_max", 1, 1_000_000),
-        (int) v.number("journal_queue_max", 1, 100_000_000));
+        (int) v.number("journal_queue_max", 1, 100_000_000),
+        v.number("journal_linger_us", 0, 100_000));
     if (config.clusterMode().equals("kubernetes") && config.clusterServiceDns().isBlank()) {
       throw new IllegalArgumentException("cluster_mode kubernetes needs cluster_service_dns (" + envName("cluster_service_dns")
           + "), the DNS name of the headless service of the Hazelcast port");
@@ -175,7 +179,8 @@ public record Config(
         .put("cluster_service_dns", clusterServiceDns).put("cluster_public_host", clusterPublicHost)
         .put("log_format", logFormat)
         .put("store", store).put("data_dir", dataDir).put("postgres_url", postgresUrl)
-        .put("journal_batch_max", journalBatchMax).put("journal_queue_max", journalQueueMax);
+        .put("journal_batch_max", journalBatchMax).put("journal_queue_max", journalQueueMax)
+        .put("journal_linger_us", journalLingerUs);
   }
 
   private record Values(JsonObject file, Map<String, String> env) {

@@ -36,16 +36,19 @@ final class Admission {
   private final Journal journal;
   private final Owner self;
   private final IntPredicate makeRoom;
-  private final Consumer<Task> start;
+  private final Starter start;
+  private final Consumer<List<Task>> undo;
   /** Keyed creates whose key is claimed and whose task is not stored yet: a replay waits for them. */
   private final Map<String, Promise<Task>> pending = new HashMap<>();
 
   /**
    * @param makeRoom evicts finished tasks to make room for {@code n} more; true if it did
    * @param start    what a stored task does first (arm its timers, send its first attempt, watch)
+   * @param undo     takes out again the tasks of a create whose commit failed
    */
   Admission(NodeContext node, LoopLink link, TaskTable table, Transitions path, IdempotencyKeys keys,
-      IntPredicate makeRoom, Consumer<Task> start) {
+      IntPredicate makeRoom, Starter start, Consumer<List<Task>> undo) {
+    this.undo = undo;
     this.node = node;
     this.link = link;
     this.table = table;
@@ -124,21 +127,34 @@ final class Admission {
           long now = node.clock().millis();
           List<Task> born = new ArrayList<>(size);
           Task root = build(spec, rootId, null, now, born);
-          return journal.create(born, key, fingerprint).compose(committed -> {
-            if (key != null) {
-              table.keyed(root.id(), key);
+          // The records go to the journal and the tasks start at once, so what they do before
+          // the commit (a sleep 0 ending) is written with them; nothing leaves the node before
+          // the create is durable (outbound attempts, hooks, streams, answers wait for it).
+          Future<Void> committed = journal.create(born, key, fingerprint);
+          if (key != null) {
+            table.keyed(root.id(), key);
+          }
+          Future<Void> durable = path.arrive(born, committed);
+          for (Task task : born) {
+            start.start(task, committed);
+          }
+          return durable.transform(ar -> {
+            if (ar.failed()) {
+              undo.accept(born); // the commit failed: the create did not happen
+              return Future.failedFuture(ar.cause());
             }
-            Future<Void> replicated = path.arrive(born);
-            for (Task task : born) {
-              start.accept(task);
-            }
-            return replicated.map(r -> {
-              Task held = table.get(root.id());
-              return held != null ? held : root;
-            });
+            Task held = table.get(root.id());
+            return Future.succeededFuture(held != null ? held : root);
           });
-        })
-        .onFailure(err -> node.release(size));
+        }, refused -> {
+          node.release(size);
+          return Future.failedFuture(refused);
+        });
+  }
+
+  /** What a stored task does first; {@code committed} completes once its create is durable. */
+  interface Starter {
+    void start(Task task, Future<Void> committed);
   }
 
   /** The records of a task and its inline children, children first (so a parent can watch them). */

@@ -77,7 +77,7 @@ public final class TaskEngine {
     this.events = new EventTable(vertx, link, clock, journal);
     this.eventWaits = new EventWaits(node, link, table, path);
     this.retention = new Retention(node, table, path, keys, events);
-    this.admission = new Admission(node, link, table, path, keys, retention::makeRoom, task -> start(task, null));
+    this.admission = new Admission(node, link, table, path, keys, retention::makeRoom, this::startNew, this::undo);
     timers.onDue(this::onDue);
     node.metrics().loopGauges(index, table::size, table::unfinished);
     link.bind(this);
@@ -121,6 +121,20 @@ public final class TaskEngine {
    * task taken over keeps its instants), send its first attempt or carry its attempts on, watch
    * its children or its event. {@code resume} is null for a new task.
    */
+  /** A new task's first step: as {@link #start}, but its first outbound attempt waits for the create to be durable. */
+  private void startNew(Task task, Future<Void> committed) {
+    if (task.type().isOutbound() && !committed.succeeded()) {
+      committed.onSuccess(v -> {
+        Task now = table.get(task.id());
+        if (now == task) {
+          start(task, null);
+        }
+      });
+    } else {
+      start(task, null);
+    }
+  }
+
   private void start(Task task, Resume resume) {
     if (task.deadline() != 0) {
       timers.at(task.deadline(), task);
@@ -422,6 +436,24 @@ public final class TaskEngine {
       }
     }
     return ids;
+  }
+
+  /**
+   * The commit of a create failed: its tasks leave the loop as if never made (the journal drops
+   * what they wrote meanwhile, so none of their durable effects runs).
+   */
+  private void undo(List<Task> born) {
+    for (Task t : born) {
+      Task held = table.get(t.id());
+      if (held != null) {
+        attempts.drop(t.id());
+        composites.drop(t.id());
+        watchers.drop(t.id());
+        table.remove(held);
+        node.release(1);
+        path.replication().removed(t.id());
+      }
+    }
   }
 
   /** Forgets a task another node owns, without ending it: that node's copy carries on. */

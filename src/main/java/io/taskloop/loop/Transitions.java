@@ -109,7 +109,7 @@ final class Transitions {
       busy.deferred.add(t);
       return table.get(t.id());
     }
-    Queued q = store(t, false);
+    Queued q = store(t, null);
     return q == null ? table.get(t.id()) : t.to();
   }
 
@@ -131,14 +131,14 @@ final class Transitions {
       return Future.failedFuture(refused);
     }
     if (!journal.keeps()) {
-      Queued q = store(t, false);
+      Queued q = store(t, null);
       return q == null ? Future.succeededFuture(table.get(id)) : q.durable.map(t.to());
     }
     Pending p = new Pending();
     pending.put(id, p);
     return journal.commit(t.to()).transform(ar -> {
       pending.remove(id);
-      Queued q = ar.succeeded() ? store(t, true) : null;
+      Queued q = ar.succeeded() ? store(t, DONE) : null;
       for (Transition deferred : p.deferred) {
         apply(deferred); // after a commit that ended the task these are stale, and refused
       }
@@ -150,11 +150,15 @@ final class Transitions {
     });
   }
 
-  /** New tasks whose records a create has committed already: stored, their effects run, replicated. */
-  Future<Void> arrive(List<Task> born) {
-    Future<Void> last = DONE;
+  /**
+   * New tasks whose records a create hands to the journal ({@code committed} completes when
+   * that commit is durable): stored and their effects run now, their durable effects once the
+   * commit and replication hold them. Answers when the last of them is durable.
+   */
+  Future<Void> arrive(List<Task> born, Future<Void> committed) {
+    Future<Void> last = committed;
     for (Task task : born) {
-      Queued q = store(Transition.create(task), true);
+      Queued q = store(Transition.create(task), committed);
       if (q != null) {
         last = q.durable;
       }
@@ -176,7 +180,8 @@ final class Transitions {
     return !undurable.containsKey(id) && !pending.containsKey(id);
   }
 
-  private Queued store(Transition t, boolean committed) {
+  /** {@code journaled}: the commit that holds the record already (null: write it now, until it lands). */
+  private Queued store(Transition t, Future<Void> journaled) {
     Task held = table.get(t.id());
     boolean arrives = t.move() == Transition.Move.CREATE || t.move() == Transition.Move.ADOPT;
     if (arrives ? held != null : held != t.from()) {
@@ -189,7 +194,7 @@ final class Transitions {
     }
     table.store(t);
     Task task = t.to();
-    Future<Void> durable = both(committed ? DONE : journal.write(task), replication.changed(task));
+    Future<Void> durable = both(journaled != null ? journaled : journal.write(task), replication.changed(task));
     if (!durable.isComplete()) {
       undurable.put(task.id(), durable);
       durable.onComplete(ar -> undurable.remove(task.id(), durable));
@@ -203,8 +208,11 @@ final class Transitions {
   }
 
   private static Future<Void> both(Future<Void> a, Future<Void> b) {
-    if (a.succeeded() && b.succeeded()) {
-      return DONE;
+    if (b.succeeded()) {
+      return a;
+    }
+    if (a.succeeded()) {
+      return b;
     }
     return Future.all(a, b).mapEmpty();
   }

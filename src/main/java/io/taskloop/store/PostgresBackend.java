@@ -462,7 +462,7 @@ public final class PostgresBackend implements Backend {
       String host = uri.getHost(); // an IPv6 address keeps its brackets here, as JDBC wants it
       // fromUri would fill a user, password or database left out with defaults of its own.
       options.setHost(host.startsWith("[") ? host.substring(1, host.length() - 1) : host).setPort(port)
-          .setDatabase(database).setUser(user).setPassword(password);
+          .setDatabase(database).setUser(user).setPassword(password == null ? "" : password); // none: trust or peer auth
       String jdbc = "jdbc:postgresql://" + host + ":" + port + "/" + URLEncoder.encode(database, StandardCharsets.UTF_8)
           + "?sslmode=" + options.getSslMode().name().toLowerCase(Locale.ROOT).replace('_', '-')
           + "&connectTimeout=" + CONNECT_BOUND_MS / 1000 + "&ApplicationName=taskloop";

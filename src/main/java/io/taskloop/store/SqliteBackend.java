@@ -26,6 +26,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import org.flywaydb.core.Flyway;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,6 +41,8 @@ public final class SqliteBackend implements Backend {
 
   private static final Logger LOG = LoggerFactory.getLogger(SqliteBackend.class);
   public static final String FILE = "taskloop.db";
+  private static final int EXPIRE_CHUNK = 5_000;
+  private static final long CHECKPOINT_EVERY_MS = 1_000;
 
   private static final String UPSERT_TASK = "INSERT INTO tasks (id, owner, owner_loop, seq, version, state, type, name,"
       + " finished_at, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET owner = excluded.owner,"
@@ -50,16 +53,21 @@ public final class SqliteBackend implements Backend {
   private final SpecDecoder decoder;
   private final Connection writer;
   private final Connection reader;
+  private final Connection checkpointer;
   private final ExecutorService writes;
   private final ExecutorService reads;
+  private final java.util.concurrent.ScheduledExecutorService checkpoints;
 
-  private SqliteBackend(Path file, Connection writer, Connection reader) {
+  private SqliteBackend(Path file, Connection writer, Connection reader, Connection checkpointer) {
     this.file = file;
+    this.checkpointer = checkpointer;
     this.decoder = StoredRecords.decoder();
     this.writer = writer;
     this.reader = reader;
     this.writes = Executors.newSingleThreadExecutor(r -> daemon(r, "taskloop-sqlite-commit"));
     this.reads = Executors.newSingleThreadExecutor(r -> daemon(r, "taskloop-sqlite-read"));
+    this.checkpoints = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "taskloop-sqlite-checkpoint"));
+    checkpoints.scheduleWithFixedDelay(this::checkpoint, CHECKPOINT_EVERY_MS, CHECKPOINT_EVERY_MS, TimeUnit.MILLISECONDS);
   }
 
   private static Thread daemon(Runnable r, String name) {
@@ -80,7 +88,7 @@ public final class SqliteBackend implements Backend {
     Connection writer = connect(url);
     writer.setAutoCommit(false);
     Connection reader = connect(url);
-    return new SqliteBackend(file, writer, reader);
+    return new SqliteBackend(file, writer, reader, connect(url));
   }
 
   private static Connection connect(String url) throws SQLException {
@@ -89,6 +97,8 @@ public final class SqliteBackend implements Backend {
       s.execute("PRAGMA journal_mode=WAL");
       s.execute("PRAGMA synchronous=FULL");
       s.execute("PRAGMA busy_timeout=10000");
+      // Checkpoints run on their own thread (checkpoint()), never inside a commit.
+      s.execute("PRAGMA wal_autocheckpoint=0");
     }
     return c;
   }
@@ -289,12 +299,24 @@ public final class SqliteBackend implements Backend {
 
   @Override
   public Future<Integer> expire(long cutoff) {
+    return expireFrom(cutoff, 0);
+  }
+
+  /**
+   * Deletes in chunks of {@link #EXPIRE_CHUNK}, each its own transaction on the commit thread,
+   * so the group commits queued meanwhile run between two chunks instead of waiting for one big
+   * delete.
+   */
+  private Future<Integer> expireFrom(long cutoff, int done) {
     return on(writes, () -> {
       try {
-        update("DELETE FROM idempotency_keys WHERE task_id IN (SELECT id FROM tasks WHERE finished_at <= ?)", cutoff);
+        update("DELETE FROM idempotency_keys WHERE task_id IN (SELECT id FROM tasks WHERE finished_at <= ? LIMIT ?)",
+            cutoff, EXPIRE_CHUNK);
         int n;
-        try (PreparedStatement s = writer.prepareStatement("DELETE FROM tasks WHERE finished_at <= ?")) {
+        try (PreparedStatement s = writer.prepareStatement(
+            "DELETE FROM tasks WHERE rowid IN (SELECT rowid FROM tasks WHERE finished_at <= ? LIMIT ?)")) {
           s.setLong(1, cutoff);
+          s.setInt(2, EXPIRE_CHUNK);
           n = s.executeUpdate();
         }
         writer.commit();
@@ -303,7 +325,20 @@ public final class SqliteBackend implements Backend {
         writer.rollback();
         throw e;
       }
-    });
+    }).compose(n -> n < EXPIRE_CHUNK ? Future.succeededFuture(done + n) : expireFrom(cutoff, done + n));
+  }
+
+  /**
+   * Copies what the WAL holds into the database file, without holding up the writer: run on the
+   * connection and thread of its own now and then, since the writer's own automatic checkpoints would stall the
+   * commits that trigger them.
+   */
+  private void checkpoint() {
+    try (Statement s = checkpointer.createStatement()) {
+      s.execute("PRAGMA wal_checkpoint(PASSIVE)");
+    } catch (SQLException e) {
+      LOG.warn("checkpoint of {} failed: {}", file, e.getMessage());
+    }
   }
 
   private Task task(String record) {
@@ -328,6 +363,7 @@ public final class SqliteBackend implements Backend {
 
   @Override
   public void close() {
+    checkpoints.shutdownNow();
     writes.shutdown();
     reads.shutdown();
     try {
@@ -335,6 +371,7 @@ public final class SqliteBackend implements Backend {
       reads.awaitTermination(5, java.util.concurrent.TimeUnit.SECONDS);
       writer.close();
       reader.close();
+      checkpointer.close();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } catch (SQLException e) {

@@ -87,7 +87,8 @@ public final class Stores {
         : vertx.executeBlocking(() -> SqliteBackend.open(dataDir));
     return backend.compose(b -> vertx.executeBlocking(() -> nodeId(dataDir, newNodeId))
         .compose(id -> b.recover(id).map(recovery -> {
-          GroupCommit commit = new GroupCommit(vertx, b, id, config.journalBatchMax(), config.journalQueueMax(), metrics);
+          GroupCommit commit = new GroupCommit(vertx, b, id, config.journalBatchMax(), config.journalQueueMax(),
+              config.journalLingerUs(), metrics);
           return new Opened(id, commit, commit, recovery);
         }))
         .onFailure(err -> b.close()));

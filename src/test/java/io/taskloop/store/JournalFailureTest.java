@@ -56,6 +56,10 @@ class JournalFailureTest {
 
     server.post("/v1/tasks", TestServer.external().put("name", "never"), Map.of("Idempotency-Key", "fails-once"))
         .problem(503, null);
+    // A task that ends before its create's commit fails (a sleep 0) never was: its end is not written either.
+    server.post("/v1/tasks", TestServer.sleep(0, "ran").put("name", "never"), Map.of("Prefer", "wait=5")).problem(503, null);
+    server.post("/v1/tasks", TestServer.composite("gather", TestServer.sleep(0, 1), TestServer.external()).put("name", "never"))
+        .problem(503, null);
     server.post("/v1/tasks/" + waiting + "/complete", new JsonObject().put("result", "lost")).problem(503, null);
     server.post("/v1/tasks/" + waiting + "/cancel", null).problem(503, null);
     server.put("/v1/events/never-set", new JsonObject().put("payload", 1)).problem(503, null);
@@ -66,6 +70,13 @@ class JournalFailureTest {
     server.get("/v1/events/never-set").problem(404, null);
 
     grant(true);
+    String later = server.create(TestServer.external()).getString("id"); // a commit after the failures: they are behind it
+    assertEquals("running", server.task(later).getString("state"));
+    try (Connection c = pg.superuser(database); Statement st = c.createStatement()) {
+      var rs = st.executeQuery("SELECT count(*) FROM tasks");
+      rs.next();
+      assertEquals(2, rs.getInt(1), "the store holds the two tasks made by commits that held, and nothing of the refused ones");
+    }
     JsonObject made = server.post("/v1/tasks", TestServer.external().put("name", "never"),
         Map.of("Idempotency-Key", "fails-once")).expect(201).json();
     assertEquals("never", made.getString("name"), "the key was not taken by the create that failed");
