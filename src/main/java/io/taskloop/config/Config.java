@@ -90,7 +90,7 @@ public record Config(
       Map.entry("journal_batch_max", 2_000),
       Map.entry("journal_queue_max", 200_000),
       // Under load, how long the journal waits for a fuller batch before its next commit.
-      Map.entry("journal_linger_us", 500L));
+      Map.entry("journal_linger_us", 0L));
 
   public static String envName(String key) {
     return "TASKLOOP_" + key.toUpperCase(java.util.Locale.ROOT);

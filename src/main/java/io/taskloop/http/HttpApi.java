@@ -351,7 +351,10 @@ public final class HttpApi {
   }
 
   private void sendTask(RoutingContext ctx, int status, Task task) {
-    sendJson(ctx, status, TaskJson.task(task));
+    ctx.response().setStatusCode(status)
+        .putHeader("Content-Type", JSON)
+        .putHeader(SERVED_BY, servedBy)
+        .end(task.json());
   }
 
   private void sendJson(RoutingContext ctx, int status, JsonObject json) {

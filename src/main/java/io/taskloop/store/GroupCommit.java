@@ -210,9 +210,29 @@ public final class GroupCommit implements Journal {
     private void flush() {
       scheduled = false;
       for (Map.Entry<GroupCommit, List<Entry>> e : held.entrySet()) {
+        encodeNewest(e.getValue());
         e.getKey().hand(e.getValue());
       }
       held.clear();
+    }
+
+    /**
+     * Makes the JSON of the newest record of each task here, on the loop, so the single writer
+     * thread only binds it (a create and its sleep 0's end are written as one row: the older
+     * one is encoded only if a batch boundary falls between them).
+     */
+    private static void encodeNewest(List<Entry> entries) {
+      Map<String, Task> newest = new java.util.HashMap<>();
+      for (Entry entry : entries) {
+        for (Write w : entry.writes()) {
+          if (w instanceof Write.TaskRecord r) {
+            newest.merge(r.task().id(), r.task(), (a, b) -> a.version() >= b.version() ? a : b);
+          }
+        }
+      }
+      for (Task t : newest.values()) {
+        t.json();
+      }
     }
   }
 

@@ -205,7 +205,7 @@ public final class PostgresBackend implements Backend {
   private static Tuple taskRow(Task t) {
     return Tuple.of(t.id(), t.owner().node(), t.owner().loop(), t.seq(), t.version(), t.state().wire(), t.type().wire(),
         t.name(), t.isFinished() ? (Object) t.finishedAt() : null, labels(t.spec().common().labels()),
-        TaskJson.task(t).encode());
+        t.json());
   }
 
   private static String sql(Write w) {

@@ -41,8 +41,14 @@ public final class SqliteBackend implements Backend {
 
   private static final Logger LOG = LoggerFactory.getLogger(SqliteBackend.class);
   public static final String FILE = "taskloop.db";
-  private static final int EXPIRE_CHUNK = 5_000;
-  private static final long CHECKPOINT_EVERY_MS = 1_000;
+  /** Retention's deletes when no commit waits: one chunk per transaction. */
+  private static final int EXPIRE_CHUNK = 1_000;
+  /** Under load, each commit also deletes this many expired tasks, or twice its batch if more. */
+  private static final int EXPIRE_PER_COMMIT = 200;
+  /** The background checkpoint's pace: it copies what the WAL holds while commits go on. */
+  private static final long CHECKPOINT_EVERY_MS = 50;
+  /** How often the writer finishes a checkpoint itself, so the WAL starts over instead of growing. */
+  private static final long WAL_RESTART_EVERY_NS = 250_000_000L;
 
   private static final String UPSERT_TASK = "INSERT INTO tasks (id, owner, owner_loop, seq, version, state, type, name,"
       + " finished_at, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET owner = excluded.owner,"
@@ -54,17 +60,27 @@ public final class SqliteBackend implements Backend {
   private final Connection writer;
   private final Connection reader;
   private final Connection checkpointer;
-  private final ExecutorService writes;
+  private final java.util.concurrent.ThreadPoolExecutor writes;
   private final ExecutorService reads;
   private final java.util.concurrent.ScheduledExecutorService checkpoints;
+  /** Touched only on the commit thread. */
+  private long lastWriterCheckpoint = System.nanoTime();
+  /** Retention's deletes still to make (only on the commit thread): finished at or before the cutoff. */
+  private long expireCutoff = Long.MIN_VALUE;
+  private int expired;
+  private final List<Promise<Integer>> expiring = new ArrayList<>();
 
-  private SqliteBackend(Path file, Connection writer, Connection reader, Connection checkpointer) {
+  private final long walRestartEveryNs;
+
+  private SqliteBackend(Path file, Connection writer, Connection reader, Connection checkpointer, long walRestartEveryNs) {
+    this.walRestartEveryNs = walRestartEveryNs;
     this.file = file;
     this.checkpointer = checkpointer;
     this.decoder = StoredRecords.decoder();
     this.writer = writer;
     this.reader = reader;
-    this.writes = Executors.newSingleThreadExecutor(r -> daemon(r, "taskloop-sqlite-commit"));
+    this.writes = new java.util.concurrent.ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS,
+        new java.util.concurrent.LinkedBlockingQueue<>(), r -> daemon(r, "taskloop-sqlite-commit"));
     this.reads = Executors.newSingleThreadExecutor(r -> daemon(r, "taskloop-sqlite-read"));
     this.checkpoints = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "taskloop-sqlite-checkpoint"));
     checkpoints.scheduleWithFixedDelay(this::checkpoint, CHECKPOINT_EVERY_MS, CHECKPOINT_EVERY_MS, TimeUnit.MILLISECONDS);
@@ -81,6 +97,11 @@ public final class SqliteBackend implements Backend {
    * call it off the event loops, at start.
    */
   public static SqliteBackend open(Path dataDir) throws Exception {
+    return open(dataDir, WAL_RESTART_EVERY_NS);
+  }
+
+  /** With the writer finishing a checkpoint at most every {@code walRestartEveryNs} (tests use 0). */
+  static SqliteBackend open(Path dataDir, long walRestartEveryNs) throws Exception {
     Files.createDirectories(dataDir);
     Path file = dataDir.resolve(FILE);
     String url = "jdbc:sqlite:" + file.toAbsolutePath();
@@ -88,7 +109,7 @@ public final class SqliteBackend implements Backend {
     Connection writer = connect(url);
     writer.setAutoCommit(false);
     Connection reader = connect(url);
-    return new SqliteBackend(file, writer, reader, connect(url));
+    return new SqliteBackend(file, writer, reader, connect(url), walRestartEveryNs);
   }
 
   private static Connection connect(String url) throws SQLException {
@@ -117,13 +138,20 @@ public final class SqliteBackend implements Backend {
   @Override
   public Future<Void> commit(List<Write> batch) {
     return on(writes, () -> {
+      int limit = Math.max(EXPIRE_PER_COMMIT, 2 * batch.size());
+      int deleted;
       try {
         write(batch);
+        deleted = expiring.isEmpty() ? 0 : deleteExpired(limit);
         writer.commit();
       } catch (SQLException | RuntimeException e) {
         writer.rollback();
         throw e;
       }
+      if (!expiring.isEmpty()) {
+        expiredChunk(deleted, limit);
+      }
+      restartWal();
       return null;
     });
   }
@@ -155,7 +183,7 @@ public final class SqliteBackend implements Backend {
           } else {
             upsert.setNull(9, java.sql.Types.INTEGER);
           }
-          upsert.setString(10, TaskJson.task(t).encode());
+          upsert.setString(10, t.json());
           upsert.addBatch();
         }
         upsert.executeBatch();
@@ -297,42 +325,110 @@ public final class SqliteBackend implements Backend {
     return Future.succeededFuture(orphans); // one node owns the file: nobody else claims from it
   }
 
+  /**
+   * Retention's deletes share the commits' transactions (and fsyncs): under load each commit
+   * also deletes a chunk of expired tasks, about twice as many as it writes, so deleting keeps
+   * up with creating and no commit waits behind a long delete. When no commit waits, chunks of
+   * {@value #EXPIRE_CHUNK} run on their own until none is left.
+   */
   @Override
   public Future<Integer> expire(long cutoff) {
-    return expireFrom(cutoff, 0);
+    Promise<Integer> done = Promise.promise();
+    try {
+      writes.execute(() -> {
+        expireCutoff = Math.max(expireCutoff, cutoff);
+        expiring.add(done);
+        expireAlone();
+      });
+    } catch (java.util.concurrent.RejectedExecutionException closed) {
+      done.fail(closed);
+    }
+    return done.future();
   }
 
-  /**
-   * Deletes in chunks of {@link #EXPIRE_CHUNK}, each its own transaction on the commit thread,
-   * so the group commits queued meanwhile run between two chunks instead of waiting for one big
-   * delete.
-   */
-  private Future<Integer> expireFrom(long cutoff, int done) {
-    return on(writes, () -> {
+  private void expireAlone() {
+    if (expiring.isEmpty() || !writes.getQueue().isEmpty()) {
+      return; // done, or the commits waiting will carry the deletes
+    }
+    int deleted;
+    try {
+      deleted = deleteExpired(EXPIRE_CHUNK);
+      writer.commit();
+    } catch (SQLException | RuntimeException e) {
       try {
-        update("DELETE FROM idempotency_keys WHERE task_id IN (SELECT id FROM tasks WHERE finished_at <= ? LIMIT ?)",
-            cutoff, EXPIRE_CHUNK);
-        int n;
-        try (PreparedStatement s = writer.prepareStatement(
-            "DELETE FROM tasks WHERE rowid IN (SELECT rowid FROM tasks WHERE finished_at <= ? LIMIT ?)")) {
-          s.setLong(1, cutoff);
-          s.setInt(2, EXPIRE_CHUNK);
-          n = s.executeUpdate();
-        }
-        writer.commit();
-        return n;
-      } catch (SQLException | RuntimeException e) {
         writer.rollback();
-        throw e;
+      } catch (SQLException ignored) {
+        // the failure reported is the first one
       }
-    }).compose(n -> n < EXPIRE_CHUNK ? Future.succeededFuture(done + n) : expireFrom(cutoff, done + n));
+      expiring.forEach(p -> p.fail(e));
+      expiring.clear();
+      expired = 0;
+      return;
+    }
+    expiredChunk(deleted, EXPIRE_CHUNK);
+    if (!expiring.isEmpty()) {
+      writes.execute(this::expireAlone);
+    }
+  }
+
+  /** One chunk of retention's deletes, inside the writer's open transaction. */
+  private int deleteExpired(int limit) throws SQLException {
+    update("DELETE FROM idempotency_keys WHERE task_id IN (SELECT id FROM tasks WHERE finished_at <= ? LIMIT ?)",
+        expireCutoff, limit);
+    try (PreparedStatement s = writer.prepareStatement(
+        "DELETE FROM tasks WHERE rowid IN (SELECT rowid FROM tasks WHERE finished_at <= ? LIMIT ?)")) {
+      s.setLong(1, expireCutoff);
+      s.setInt(2, limit);
+      return s.executeUpdate();
+    }
+  }
+
+  /** After the commit that held a chunk: a short chunk means nothing is left to delete. */
+  private void expiredChunk(int deleted, int limit) {
+    expired += deleted;
+    if (deleted < limit) {
+      int total = expired;
+      expiring.forEach(p -> p.complete(total));
+      expiring.clear();
+      expired = 0;
+      expireCutoff = Long.MIN_VALUE;
+    }
   }
 
   /**
-   * Copies what the WAL holds into the database file, without holding up the writer: run on the
-   * connection and thread of its own now and then, since the writer's own automatic checkpoints would stall the
-   * commits that trigger them.
+   * Copies what the WAL holds into the database file, without holding up the writer: run on a
+   * connection and thread of its own every {@value #CHECKPOINT_EVERY_MS} ms, since the writer's
+   * own automatic checkpoints (which copy everything at once) would stall the commits that
+   * trigger them.
    */
+  /**
+   * A checkpoint that runs beside a writer never catches up with it, and SQLite starts the WAL
+   * over only once a checkpoint has copied all of it: under a steady load the WAL would grow
+   * without bound (864 MB in 20 s of create-and-await), and every commit would append to a
+   * growing file, whose fsync costs more than one that overwrites. So four times a second, between two
+   * commits, the writer copies the little the background checkpoint has not and the next commit
+   * writes the WAL from its start again.
+   */
+  private void restartWal() {
+    long now = System.nanoTime();
+    if (now - lastWriterCheckpoint < walRestartEveryNs) {
+      return;
+    }
+    boolean whole = false;
+    try (Statement s = writer.createStatement(); ResultSet rs = s.executeQuery("PRAGMA wal_checkpoint(PASSIVE)")) {
+      // busy, frames in the WAL, frames copied: busy while the background checkpoint holds the lock
+      whole = rs.next() && rs.getInt(1) == 0 && rs.getInt(2) == rs.getInt(3);
+    } catch (SQLException e) {
+      LOG.debug("the writer's checkpoint of {} did not run: {}", file, e.getMessage());
+    }
+    if (whole) {
+      lastWriterCheckpoint = now; // else again after the next commit
+    }
+    if (LOG.isDebugEnabled()) {
+      LOG.debug("the writer's checkpoint took {} µs, whole: {}", (System.nanoTime() - now) / 1_000, whole);
+    }
+  }
+
   private void checkpoint() {
     try (Statement s = checkpointer.createStatement()) {
       s.execute("PRAGMA wal_checkpoint(PASSIVE)");

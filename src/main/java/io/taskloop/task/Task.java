@@ -34,6 +34,8 @@ public final class Task {
   private final List<Integer> errorSlots;
   private final List<Attempt> attempts;
   private final int version;
+  /** The record's JSON text, made once by whichever thread asks first: see {@link #json()}. */
+  private volatile String json;
 
   private Task(String id, Owner owner, TaskSpec spec, TaskState state, Object result, TaskError error, long createdAt,
       long startedAt, long finishedAt, long deadline, String parent, List<String> children, List<Integer> errorSlots,
@@ -189,6 +191,20 @@ public final class Task {
 
   public int loop() {
     return owner.loop();
+  }
+
+  /**
+   * The record as the API shows it, as JSON text: made once and shared by the journal's row, the
+   * API's answer and whatever else sends this version. Two threads asking at once may both make
+   * it; they make the same text.
+   */
+  public String json() {
+    String text = json;
+    if (text == null) {
+      text = TaskJson.task(this).encode();
+      json = text;
+    }
+    return text;
   }
 
   /** The sequence number that ends the id ({@code <node>-<loop>-<seq>}): the order tasks were made in on their loop. */
