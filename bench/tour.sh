@@ -24,6 +24,12 @@ out=$(curl -s -X POST $H/v1/gather \
   -d '{"tasks":[{"type":"sleep","delay_ms":300,"result":"a"},{"type":"sleep","delay_ms":100,"result":"b"}]}')
 check gather "$out" '"result":["a","b"]'
 
+out=$(curl -s -X POST $H/v1/tasks -d '{"type":"sleep","delay_ms":0,"result":"later","start_in_ms":500}')
+check call_later "$out" '"state":"pending"'
+ID=$(echo "$out" | sed -E 's/.*"id":"([^"]+)".*/\1/')
+out=$(curl -s "$H/v1/tasks/$ID?wait=5")
+check call_later-ran "$out" '"result":"later"'
+
 out=$(curl -s -X POST $H/v1/wait_for -d '{"task":{"type":"event","event":"never"},"timeout_ms":500}')
 check wait_for "$out" '"state":"timed_out"'
 check wait_for-error "$out" '"type":"TimeoutError"'

@@ -71,10 +71,11 @@ public final class EventBusApi {
 
   private Future<Answer> create(JsonObject body, MultiMap headers) {
     TaskSpec spec = node.decoder().decode(body);
+    long startAt = SpecDecoder.startAt(body, node.clock().millis(), node.config().startHorizonMs());
     String key = SpecDecoder.idempotencyKey(headers.get(IDEMPOTENCY_KEY));
     long waitMs = waitHeader(headers);
     int home = key != null ? node.homeOf(key) : link.self();
-    return link.ask(home, new LoopCommand.Create(spec, key))
+    return link.ask(home, new LoopCommand.Create(spec, key, startAt))
         .compose(created -> link.awaited(created.task(), waitMs)
             .map(task -> new Answer(task(task), new DeliveryOptions().addHeader(CREATED, Boolean.toString(!created.replayed())))));
   }

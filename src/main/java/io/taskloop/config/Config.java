@@ -22,6 +22,7 @@ public record Config(
     long maxWaitMs,
     int maxChildren,
     int maxDepth,
+    long startHorizonMs,
     List<String> httpAllow,
     List<String> httpDeny,
     long httpMaxResponseBytes,
@@ -60,6 +61,8 @@ public record Config(
       Map.entry("max_wait_ms", 30_000L),
       Map.entry("max_children", 1_000),
       Map.entry("max_depth", 32),
+      // How far ahead start_at / start_in_ms may put a task's start: a year.
+      Map.entry("start_horizon_ms", 31_536_000_000L),
       // The SSRF guard of http tasks and webhooks: hosts (exact, *.suffix or an IP range in CIDR
       // form) that outbound requests may reach; deny wins. Cloud metadata endpoints are denied.
       Map.entry("http_allow", List.of("*")),
@@ -122,6 +125,7 @@ public record Config(
         v.number("max_wait_ms", 0, 86_400_000L),
         (int) v.number("max_children", 1, 1_000_000),
         (int) v.number("max_depth", 1, 1_000),
+        v.number("start_horizon_ms", 0, 3_153_600_000_000L),
         v.strings("http_allow"),
         v.strings("http_deny"),
         v.number("http_max_response_bytes", 0, Integer.MAX_VALUE),
@@ -170,6 +174,7 @@ public record Config(
         .put("http_host", httpHost).put("http_port", httpPort).put("loops", loops)
         .put("retention_ms", retentionMs).put("min_retention_ms", minRetentionMs).put("max_tasks", maxTasks).put("max_body_bytes", maxBodyBytes)
         .put("max_wait_ms", maxWaitMs).put("max_children", maxChildren).put("max_depth", maxDepth)
+        .put("start_horizon_ms", startHorizonMs)
         .put("http_allow", new JsonArray(httpAllow)).put("http_deny", new JsonArray(httpDeny))
         .put("http_max_response_bytes", httpMaxResponseBytes)
         .put("webhook_attempts", webhookAttempts).put("webhook_backoff_ms", webhookBackoffMs)

@@ -116,11 +116,13 @@ public final class HttpApi {
   // ---------------------------------------------------------------- tasks
 
   private void createTask(RoutingContext ctx) {
-    TaskSpec spec = decoder.decode(body(ctx));
+    JsonObject body = body(ctx);
+    TaskSpec spec = decoder.decode(body);
+    long startAt = SpecDecoder.startAt(body, node.clock().millis(), node.config().startHorizonMs());
     String key = SpecDecoder.idempotencyKey(ctx.request().getHeader(SpecDecoder.IDEMPOTENCY_KEY));
     long waitMs = WaitParam.millis(ctx.request(), maxWaitMs, 0);
     int home = key != null ? node.homeOf(key) : link.self();
-    link.ask(home, new LoopCommand.Create(spec, key))
+    link.ask(home, new LoopCommand.Create(spec, key, startAt))
         .compose(created -> link.awaited(created.task(), waitMs)
             .map(task -> new LoopCommand.Created(task, created.replayed())))
         .onSuccess(created -> {
@@ -135,9 +137,11 @@ public final class HttpApi {
 
   /** {@code POST /v1/gather|wait|wait_for}: create and await in one round trip. */
   private void createAndAwait(RoutingContext ctx, TaskType type) {
-    TaskSpec spec = decoder.decode(body(ctx), type);
+    JsonObject body = body(ctx);
+    TaskSpec spec = decoder.decode(body, type);
+    long startAt = SpecDecoder.startAt(body, node.clock().millis(), node.config().startHorizonMs());
     long waitMs = WaitParam.millis(ctx.request(), maxWaitMs, maxWaitMs);
-    link.ask(link.self(), new LoopCommand.Create(spec, null))
+    link.ask(link.self(), new LoopCommand.Create(spec, null, startAt))
         .compose(created -> link.awaited(created.task(), waitMs))
         .onSuccess(task -> {
           if (task.isFinished()) {

@@ -60,14 +60,15 @@ final class Admission {
     this.start = start;
   }
 
-  Future<LoopCommand.Created> create(TaskSpec spec, String key) {
+  /** {@code startAt}: when a delayed task starts, 0 for at once; a replayed key's task keeps its own. */
+  Future<LoopCommand.Created> create(TaskSpec spec, String key, long startAt) {
     if (key == null) {
-      return admit(spec, table.nextId(), null, null).map(task -> new LoopCommand.Created(task, false));
+      return admit(spec, table.nextId(), null, null, startAt).map(task -> new LoopCommand.Created(task, false));
     }
-    return keyed(spec, key, true);
+    return keyed(spec, key, startAt, true);
   }
 
-  private Future<LoopCommand.Created> keyed(TaskSpec spec, String key, boolean firstTry) {
+  private Future<LoopCommand.Created> keyed(TaskSpec spec, String key, long startAt, boolean firstTry) {
     String fingerprint = fingerprint(spec);
     String id = table.nextId();
     IdempotencyKeys.Claim mine = new IdempotencyKeys.Claim(id, fingerprint);
@@ -75,7 +76,7 @@ final class Admission {
     pending.put(id, waiting);
     return keys.claim(key, mine).compose(held -> {
       if (held == null) {
-        Future<Task> admitted = admit(spec, id, key, fingerprint).onFailure(err -> keys.release(key, id));
+        Future<Task> admitted = admit(spec, id, key, fingerprint, startAt).onFailure(err -> keys.release(key, id));
         admitted.onComplete(waiting);
         return admitted.map(task -> new LoopCommand.Created(task, false));
       }
@@ -91,7 +92,7 @@ final class Admission {
             if (firstTry && err instanceof Problem p && p.status() == 404) {
               // The key's task was evicted or deleted just now: the key is free again.
               keys.release(key, held.taskId());
-              return keyed(spec, key, false);
+              return keyed(spec, key, startAt, false);
             }
             return Future.failedFuture(err);
           });
@@ -113,7 +114,7 @@ final class Admission {
    * journal, and only then stores and starts them: the create is answered once it is durable
    * (and, in a cluster, replicated). A failed commit leaves nothing behind.
    */
-  private Future<Task> admit(TaskSpec spec, String rootId, String key, String fingerprint) {
+  private Future<Task> admit(TaskSpec spec, String rootId, String key, String fingerprint, long startAt) {
     int size = spec.size();
     if (!node.reserve(size) && !(makeRoom.test(size) && node.reserve(size))) {
       return Future.failedFuture(Problem.tooManyTasks("this node holds its limit of " + node.config().maxTasks()
@@ -126,7 +127,7 @@ final class Admission {
         .compose(v -> {
           long now = node.clock().millis();
           List<Task> born = new ArrayList<>(size);
-          Task root = build(spec, rootId, null, now, born);
+          Task root = build(spec, rootId, null, now, startAt, born);
           // The records go to the journal and the tasks start at once, so what they do before
           // the commit (a sleep 0 ending) is written with them; nothing leaves the node before
           // the create is durable (outbound attempts, hooks, streams, answers wait for it).
@@ -158,7 +159,8 @@ final class Admission {
   }
 
   /** The records of a task and its inline children, children first (so a parent can watch them). */
-  private Task build(TaskSpec spec, String id, String parent, long now, List<Task> out) {
+  /** A delayed task's inline children wait with it: they start at its instant, as they would if made then. */
+  private Task build(TaskSpec spec, String id, String parent, long now, long startAt, List<Task> out) {
     List<ChildRef> refs = spec.children();
     List<String> childIds = List.of();
     if (!refs.isEmpty()) {
@@ -166,11 +168,11 @@ final class Admission {
       for (int i = 0; i < ids.length; i++) {
         ChildRef ref = refs.get(i);
         ids[i] = ref instanceof ChildRef.ById byId ? byId.id()
-            : build(((ChildRef.Inline) ref).spec(), table.nextId(), id, now, out).id();
+            : build(((ChildRef.Inline) ref).spec(), table.nextId(), id, now, startAt, out).id();
       }
       childIds = List.of(ids);
     }
-    Task task = Task.born(id, self, spec, parent, childIds, now);
+    Task task = Task.born(id, self, spec, parent, childIds, now, startAt);
     out.add(task);
     return task;
   }

@@ -61,11 +61,30 @@ final class Composites {
       return;
     }
     Composite composite = running.remove(t.id());
+    if (composite == null && t.from() != null && t.from().isDelayed()) {
+      cancelWaitingChildren(t.to());
+      return;
+    }
     boolean interrupted = t.move() == Transition.Move.CANCEL || t.move() == Transition.Move.TIME_OUT;
     if (composite != null && interrupted && composite.passesCancellation()) {
       String why = "parent " + t.id() + " ended " + t.to().state().wire();
       for (String child : composite.unfinishedChildren()) {
         link.tellTask(child, new LoopCommand.CancelChild(child, why));
+      }
+    }
+  }
+
+  /**
+   * A delayed composite that ended before its start (cancelled) never ran: the inline children
+   * made with it, waiting for the same instant, never run either. Children given by id are
+   * their own tasks and carry on.
+   */
+  private void cancelWaitingChildren(Task parent) {
+    String why = "parent " + parent.id() + " ended " + parent.state().wire() + " before it started";
+    for (String childId : parent.children()) {
+      Task child = table.get(childId);
+      if (child != null && parent.id().equals(child.parent()) && !child.isFinished()) {
+        link.tellTask(childId, new LoopCommand.CancelChild(childId, why));
       }
     }
   }

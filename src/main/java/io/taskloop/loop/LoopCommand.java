@@ -23,9 +23,14 @@ public interface LoopCommand<R> {
   record Created(Task task, boolean replayed) {
   }
 
-  record Create(TaskSpec spec, String idempotencyKey) implements LoopCommand<Created> {
+  /** {@code startAt}: when a delayed task starts (0: at once), from the body's start_at or start_in_ms. */
+  record Create(TaskSpec spec, String idempotencyKey, long startAt) implements LoopCommand<Created> {
+    public Create(TaskSpec spec, String idempotencyKey) {
+      this(spec, idempotencyKey, 0);
+    }
+
     public Future<Created> run(TaskEngine e) {
-      return e.create(spec, idempotencyKey);
+      return e.create(spec, idempotencyKey, startAt);
     }
   }
 

@@ -8,6 +8,7 @@ import io.taskloop.task.Task;
 import io.taskloop.task.TaskError;
 import io.taskloop.task.TaskJson;
 import io.taskloop.task.TaskSpec;
+import io.taskloop.task.TaskState;
 import io.taskloop.task.TaskType;
 import io.taskloop.task.Transition;
 import io.vertx.core.Future;
@@ -106,10 +107,15 @@ public final class TaskEngine {
   // ---------------------------------------------------------------- create and start
 
   public Future<LoopCommand.Created> create(TaskSpec spec, String key) {
+    return create(spec, key, 0);
+  }
+
+  /** {@code startAt}: when a delayed task starts (start_at, start_in_ms), 0 for at once. */
+  public Future<LoopCommand.Created> create(TaskSpec spec, String key, long startAt) {
     if (frozen) {
       return Future.failedFuture(Problem.unavailable("this node is leaving the cluster; send new tasks to another node"));
     }
-    return admission.create(spec, key);
+    return admission.create(spec, key, startAt);
   }
 
   Future<Task> replay(String id) {
@@ -123,7 +129,9 @@ public final class TaskEngine {
    */
   /** A new task's first step: as {@link #start}, but its first outbound attempt waits for the create to be durable. */
   private void startNew(Task task, Future<Void> committed) {
-    if (task.type().isOutbound() && !committed.succeeded()) {
+    if ((task.isDelayed() || task.type().isOutbound()) && !committed.succeeded()) {
+      // A delayed task's instant is armed once its create is durable, so it never starts (and
+      // an outbound one never sends) before the create could be lost.
       committed.onSuccess(v -> {
         Task now = table.get(task.id());
         if (now == task) {
@@ -136,6 +144,10 @@ public final class TaskEngine {
   }
 
   private void start(Task task, Resume resume) {
+    if (task.isDelayed()) {
+      timers.at(task.startAt(), task); // its deadline and first step wait for its start
+      return;
+    }
     if (task.deadline() != 0) {
       timers.at(task.deadline(), task);
     }
@@ -337,6 +349,21 @@ public final class TaskEngine {
     Task task = table.get(queued.id());
     if (task == null || task.isFinished()) {
       return false;
+    }
+    if (task.isDelayed()) {
+      if (task.startAt() > now) {
+        return false; // a stale entry: the task's own start is armed
+      }
+      if (path.busy(task.id())) {
+        // A client's change (a cancel, most likely) waits for its commit: look again after it.
+        timers.at(now + 1, task);
+        return true;
+      }
+      Task running = path.apply(task.start(now));
+      if (running != null && running.state() == TaskState.RUNNING) {
+        start(running, null);
+      }
+      return true;
     }
     if (task.deadline() != 0 && task.deadline() <= now) {
       // timeout_ms is asyncio's timeout() everywhere but on wait, where it returns the partition.

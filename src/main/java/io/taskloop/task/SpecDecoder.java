@@ -29,6 +29,8 @@ public final class SpecDecoder {
   /** Fields whose value may be JSON null: values passed through as given. */
   private static final Set<String> NULLABLE = Set.of("result", "body");
   private static final Set<String> COMMON = Set.of("type", "name", "timeout_ms", "labels", "on_done");
+  /** A top-level task's own start ({@link #startAt}); a child starts when its parent does. */
+  private static final Set<String> START = Set.of("start_at", "start_in_ms");
   private static final Set<String> METHODS = Set.of("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS");
   private static final Pattern ADDRESS = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:@/-]{0,199}");
   private static final Pattern STATUS_RULE = Pattern.compile("[1-5](xx|[0-9][0-9])");
@@ -85,6 +87,12 @@ public final class SpecDecoder {
     for (String field : json.fieldNames()) {
       if (json.getValue(field) == null && !NULLABLE.contains(field)) {
         throw Problem.invalid(at + "/" + escape(field), field + " must not be null; leave it out instead");
+      }
+      if (START.contains(field)) {
+        if (depth > 1) {
+          throw Problem.invalid(at + "/" + field, "only a top-level task may be delayed; a child starts when its parent does");
+        }
+        continue;
       }
       if (!COMMON.contains(field) && !FIELDS.get(type).contains(field)) {
         throw Problem.invalid(at + "/" + escape(field), "unknown field '" + field + "' for type " + type.wire());
@@ -166,6 +174,42 @@ public final class SpecDecoder {
   }
 
   /** A non-negative integer number of milliseconds, or -1 when absent. */
+  /**
+   * When the task a create body asks for starts (asyncio's {@code call_at} / {@code call_later}):
+   * {@code start_at} as an RFC 3339 instant, or {@code start_in_ms} from {@code now}; 0 when it
+   * asks for neither. An instant already past is kept (the task starts at once); more than
+   * {@code horizonMs} ahead is a 422 naming the field.
+   */
+  public static long startAt(JsonObject body, long now, long horizonMs) {
+    Object at = body.getValue("start_at");
+    Object in = body.getValue("start_in_ms");
+    if (at != null && in != null) {
+      throw Problem.invalid("/start_in_ms", "give start_at or start_in_ms, not both");
+    }
+    if (in != null) {
+      long ms = optionalMs(body, "start_in_ms", "");
+      if (ms > horizonMs) {
+        throw Problem.invalid("/start_in_ms", "start_in_ms may be at most " + horizonMs + " (start_horizon_ms), got " + ms);
+      }
+      return ms == 0 ? 0 : now + ms;
+    }
+    if (at == null) {
+      return 0;
+    }
+    long instant;
+    try {
+      instant = java.time.OffsetDateTime.parse(((String) at).toUpperCase(java.util.Locale.ROOT).replace(' ', 'T'))
+          .toInstant().toEpochMilli();
+    } catch (ClassCastException | java.time.format.DateTimeParseException | ArithmeticException e) {
+      throw Problem.invalid("/start_at", "start_at must be an RFC 3339 date-time with an offset, such as 2026-12-02T03:00:00Z");
+    }
+    if (instant - now > horizonMs) {
+      throw Problem.invalid("/start_at", "start_at may be at most " + horizonMs + " ms (start_horizon_ms) ahead; "
+          + at + " is " + (instant - now) + " ms ahead");
+    }
+    return instant;
+  }
+
   private static long optionalMs(JsonObject json, String field, String at) {
     Object raw = json.getValue(field);
     if (raw == null) {

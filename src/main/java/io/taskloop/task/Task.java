@@ -29,6 +29,8 @@ public final class Task {
   private final long startedAt;
   private final long finishedAt;
   private final long deadline;
+  /** When a delayed task starts (start_at, start_in_ms), or 0 for one that starts as it is made. */
+  private final long startAt;
   private final String parent;
   private final List<String> children;
   private final List<Integer> errorSlots;
@@ -38,8 +40,8 @@ public final class Task {
   private volatile String json;
 
   private Task(String id, Owner owner, TaskSpec spec, TaskState state, Object result, TaskError error, long createdAt,
-      long startedAt, long finishedAt, long deadline, String parent, List<String> children, List<Integer> errorSlots,
-      List<Attempt> attempts, int version) {
+      long startedAt, long finishedAt, long deadline, long startAt, String parent, List<String> children,
+      List<Integer> errorSlots, List<Attempt> attempts, int version) {
     this.id = id;
     this.owner = owner;
     this.spec = spec;
@@ -50,6 +52,7 @@ public final class Task {
     this.startedAt = startedAt;
     this.finishedAt = finishedAt;
     this.deadline = deadline;
+    this.startAt = startAt;
     this.parent = parent;
     this.children = children;
     this.errorSlots = errorSlots;
@@ -62,21 +65,46 @@ public final class Task {
    * record a create makes (version 1), so a task that starts at once is stored as version 2.
    */
   public static Task born(String id, Owner owner, TaskSpec spec, String parent, List<String> children, long now) {
-    long deadline = spec.common().hasTimeout() ? now + spec.common().timeoutMs() : 0;
+    return born(id, owner, spec, parent, children, now, 0);
+  }
+
+  /**
+   * A new task that starts at {@code startAt} (asyncio's {@code call_at}): pending until then,
+   * as version 1, with no deadline yet, since {@code timeout_ms} counts from its start. One whose
+   * instant has come (or 0, none asked) starts at once.
+   */
+  public static Task born(String id, Owner owner, TaskSpec spec, String parent, List<String> children, long now,
+      long startAt) {
     List<Attempt> attempts = spec.type().isOutbound() ? List.of() : null;
-    return new Task(id, owner, spec, TaskState.RUNNING, null, null, now, now, 0, deadline, parent, children, null,
+    if (startAt > now) {
+      return new Task(id, owner, spec, TaskState.PENDING, null, null, now, 0, 0, 0, startAt, parent, children, null,
+          attempts, 1);
+    }
+    long deadline = spec.common().hasTimeout() ? now + spec.common().timeoutMs() : 0;
+    return new Task(id, owner, spec, TaskState.RUNNING, null, null, now, now, 0, deadline, startAt, parent, children, null,
         attempts, 2);
   }
 
   /** A record exactly as it was written (read back from the cluster map or the journal). */
   static Task restored(String id, Owner owner, TaskSpec spec, TaskState state, Object result, TaskError error,
-      long createdAt, long startedAt, long finishedAt, long deadline, String parent, List<String> children,
+      long createdAt, long startedAt, long finishedAt, long deadline, long startAt, String parent, List<String> children,
       List<Integer> errorSlots, List<Attempt> attempts, int version) {
-    return new Task(id, owner, spec, state, result, error, createdAt, startedAt, finishedAt, deadline, parent, children,
-        errorSlots, attempts, version);
+    return new Task(id, owner, spec, state, result, error, createdAt, startedAt, finishedAt, deadline, startAt, parent,
+        children, errorSlots, attempts, version);
   }
 
   // ---------------------------------------------------------------- the moves
+
+  /** A delayed task's instant came: it runs from now, and its timeout counts from now. */
+  public Transition start(long now) {
+    if (state != TaskState.PENDING) {
+      throw new IllegalStateException("task " + id + " is " + state.wire() + "; only a pending task starts");
+    }
+    long due = spec.common().hasTimeout() ? now + spec.common().timeoutMs() : 0;
+    Task to = new Task(id, owner, spec, TaskState.RUNNING, null, null, createdAt, now, 0, due, startAt, parent, children,
+        null, attempts, version + 1);
+    return new Transition(Transition.Move.START, this, to);
+  }
 
   public Transition succeed(Object value, long now) {
     return finish(Transition.Move.SUCCEED, TaskState.SUCCEEDED, value, null, null, now);
@@ -144,7 +172,7 @@ public final class Task {
    * keeps its version, since it never changes again.
    */
   public Transition adoptedBy(Owner next) {
-    Task to = new Task(id, next, spec, state, result, error, createdAt, startedAt, finishedAt, deadline, parent, children,
+    Task to = new Task(id, next, spec, state, result, error, createdAt, startedAt, finishedAt, deadline, startAt, parent, children,
         errorSlots, attempts, state.isFinished() ? version : version + 1);
     return new Transition(Transition.Move.ADOPT, this, to);
   }
@@ -153,7 +181,7 @@ public final class Task {
     if (state.isFinished()) {
       throw new IllegalStateException("task " + id + " is finished; it cannot " + move.wire());
     }
-    Task to = new Task(id, who, spec, state, result, error, createdAt, startedAt, finishedAt, deadline, parent, children,
+    Task to = new Task(id, who, spec, state, result, error, createdAt, startedAt, finishedAt, deadline, startAt, parent, children,
         errorSlots, nextAttempts, version + 1);
     return new Transition(move, this, to);
   }
@@ -165,7 +193,7 @@ public final class Task {
       throw new IllegalStateException("task " + id + " cannot move from " + state.wire() + " to " + next.wire());
     }
     List<Attempt> closed = hasOpenAttempt() ? closeLast(now, err) : attempts;
-    Task to = new Task(id, owner, spec, next, value, err, createdAt, startedAt, now, deadline, parent, children, slots,
+    Task to = new Task(id, owner, spec, next, value, err, createdAt, startedAt, now, deadline, startAt, parent, children, slots,
         closed, version + 1);
     return new Transition(move, this, to);
   }
@@ -258,6 +286,16 @@ public final class Task {
 
   public long finishedAt() {
     return finishedAt;
+  }
+
+  /** When a delayed task starts or started; 0 when it started as it was made. */
+  public long startAt() {
+    return startAt;
+  }
+
+  /** A delayed task still waiting for its instant. */
+  public boolean isDelayed() {
+    return state == TaskState.PENDING && startAt != 0;
   }
 
   public long deadline() {

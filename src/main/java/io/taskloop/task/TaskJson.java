@@ -44,6 +44,7 @@ public final class TaskJson {
       json.put("attempt", t.attempt()).put("attempts", attempts);
     }
     json.put("created_at", time(t.createdAt()))
+        .put("start_at", time(t.startAt()))
         .put("started_at", time(t.startedAt()))
         .put("finished_at", time(t.finishedAt()))
         .put("deadline", time(t.deadline()))
@@ -88,7 +89,8 @@ public final class TaskJson {
     return Task.restored(json.getString("id"), new Owner(loop.getString("node"), loop.getInteger("index")), spec, state,
         state == TaskState.SUCCEEDED ? json.getValue("result") : null, error,
         millis(json.getString("created_at")), millis(json.getString("started_at")), millis(json.getString("finished_at")),
-        millis(json.getString("deadline")), json.getString("parent"), List.copyOf(children),
+        millis(json.getString("deadline")), millis(json.getString("start_at")), json.getString("parent"),
+        List.copyOf(children),
         slots == null ? null : List.copyOf(slots), attempts, json.getInteger("version"));
   }
 

@@ -13,6 +13,8 @@ public record Transition(Move move, Task from, Task to) {
   public enum Move {
     /** A new task (no record before it). */
     CREATE,
+    /** A delayed task's instant came ({@code start_at}, {@code start_in_ms}): pending to running. */
+    START,
     SUCCEED, FAIL,
     /** Cancelled by request or by a parent that passes cancellation on: its own children are cancelled too. */
     CANCEL,
@@ -51,6 +53,7 @@ public record Transition(Move move, Task from, Task to) {
   public boolean legal() {
     return switch (move) {
       case CREATE -> from == null && !to.isFinished();
+      case START -> from != null && from.state() == TaskState.PENDING && to.state() == TaskState.RUNNING;
       case ADOPT -> from != null && from.state() == to.state();
       case BEGIN_ATTEMPT, END_ATTEMPT, REWIND -> from != null && !from.isFinished() && from.state() == to.state();
       default -> from != null && from.state().canMoveTo(to.state());
