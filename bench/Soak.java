@@ -2,8 +2,10 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.web.client.WebClient;
-import io.vertx.ext.web.client.WebClientOptions;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.RequestOptions;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.net.URI;
@@ -38,7 +40,8 @@ public class Soak {
     long pid = Long.parseLong(args[4]);
     String store = args[5];
     Vertx vertx = Vertx.vertx();
-    WebClient client = WebClient.create(vertx, new WebClientOptions().setDefaultHost(base.getHost())
+    // Vert.x core's client: the jar carries it (the web client is a test dependency only).
+    HttpClient client = vertx.createHttpClient(new HttpClientOptions().setDefaultHost(base.getHost())
         .setDefaultPort(base.getPort()).setKeepAlive(true), new PoolOptions().setHttp1MaxSize(256));
     AtomicInteger inFlight = new AtomicInteger();
     AtomicLong ok = new AtomicLong();
@@ -59,14 +62,16 @@ public class Soak {
           continue;
         }
         inFlight.incrementAndGet();
-        client.post("/v1/tasks").putHeader("Content-Type", "application/json").putHeader("Prefer", "wait=5")
-            .timeout(10_000).sendBuffer(body).onComplete(ar -> {
+        RequestOptions post = new RequestOptions().setMethod(HttpMethod.POST).setURI("/v1/tasks").setTimeout(10_000)
+            .putHeader("Content-Type", "application/json").putHeader("Prefer", "wait=5");
+        client.request(post).compose(req -> req.send(body)).compose(resp -> resp.body().map(b -> resp.statusCode()))
+            .onComplete(ar -> {
               inFlight.decrementAndGet();
               if (ar.failed()) {
                 failed.incrementAndGet();
-              } else if (ar.result().statusCode() == 201) {
+              } else if (ar.result() == 201) {
                 ok.incrementAndGet();
-              } else if (ar.result().statusCode() == 429 || ar.result().statusCode() == 503) {
+              } else if (ar.result() == 429 || ar.result() == 503) {
                 refused.incrementAndGet();
               } else {
                 failed.incrementAndGet();
@@ -143,8 +148,9 @@ public class Soak {
     return size;
   }
 
-  private static long held(WebClient client) throws Exception {
-    JsonObject cluster = client.get("/v1/cluster").send().map(r -> r.bodyAsJsonObject())
+  private static long held(HttpClient client) throws Exception {
+    JsonObject cluster = client.request(HttpMethod.GET, "/v1/cluster").compose(req -> req.send())
+        .compose(resp -> resp.body()).map(Buffer::toJsonObject)
         .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     return cluster.getJsonArray("nodes").getJsonObject(0).getLong("tasks_held");
   }
