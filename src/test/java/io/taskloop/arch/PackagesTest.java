@@ -33,6 +33,7 @@ class PackagesTest {
       "task", Set.of(),
       "config", Set.of(),
       "metrics", Set.of("task"),
+      "schedule", Set.of("task"),
       "loop", Set.of("task", "config", "metrics"),
       "http", Set.of("loop", "task", "config", "metrics"),
       "bus", Set.of("loop", "task", "config", "metrics"),
