@@ -69,6 +69,8 @@ final class LoopWiring implements LoopVerticle.Services {
   }
 
   private final Map<String, Step> steps = new ConcurrentHashMap<>();
+  /** HTTP connections open on this node, across its loops' servers (http_max_connections). */
+  private final AtomicInteger openConnections = new AtomicInteger();
 
   @Override
   public Future<Void> together(String step) {
@@ -112,10 +114,16 @@ final class LoopWiring implements LoopVerticle.Services {
         .setHost(node.config().httpHost())
         .setPort(wanted)
         .setCompressionSupported(false)
-        .setTcpNoDelay(true);
+        .setTcpNoDelay(true)
+        .setMaxHeaderSize(node.config().httpMaxHeaderBytes())
+        // Long lines reach the edge, which answers those over http_max_uri_bytes as problem+json.
+        .setMaxInitialLineLength(65_536)
+        // HTTP/1.1 only: with h2c prior knowledge on, Vert.x waits for a client's first bytes to
+        // tell the protocols apart before the connection is handed over, so a client that sends
+        // nothing would never meet the read timeout.
+        .setHttp2ClearTextEnabled(false);
     HttpApi api = new HttpApi(node, loop.link(), report::cluster, ready);
-    return vertx.createHttpServer(options)
-        .requestHandler(api.router(vertx, contract))
+    return api.serve(vertx, vertx.createHttpServer(options), contract, openConnections)
         .listen()
         .onSuccess(server -> port = server.actualPort());
   }

@@ -23,6 +23,10 @@ public record Config(
     int maxChildren,
     int maxDepth,
     long startHorizonMs,
+    long httpReadTimeoutMs,
+    int httpMaxConnections,
+    int httpMaxHeaderBytes,
+    int httpMaxUriBytes,
     List<String> httpAllow,
     List<String> httpDeny,
     long httpMaxResponseBytes,
@@ -63,6 +67,14 @@ public record Config(
       Map.entry("max_depth", 32),
       // How far ahead start_at / start_in_ms may put a task's start: a year.
       Map.entry("start_horizon_ms", 31_536_000_000L),
+      // The edge: a client must send a request's head (and then its body) within this long, and
+      // a connection idle this long after an answer is closed; at most this many connections
+      // are open on the node (503 beyond); request headers over this many bytes are a 431,
+      // a path and query over this many a 414.
+      Map.entry("http_read_timeout_ms", 30_000L),
+      Map.entry("http_max_connections", 10_000),
+      Map.entry("http_max_header_bytes", 8_192),
+      Map.entry("http_max_uri_bytes", 8_192),
       // The SSRF guard of http tasks and webhooks: hosts (exact, *.suffix or an IP range in CIDR
       // form) that outbound requests may reach; deny wins. Cloud metadata endpoints are denied.
       Map.entry("http_allow", List.of("*")),
@@ -126,6 +138,10 @@ public record Config(
         (int) v.number("max_children", 1, 1_000_000),
         (int) v.number("max_depth", 1, 1_000),
         v.number("start_horizon_ms", 0, 3_153_600_000_000L),
+        v.number("http_read_timeout_ms", 1, 3_600_000L),
+        (int) v.number("http_max_connections", 1, 10_000_000),
+        (int) v.number("http_max_header_bytes", 64, 1_048_576),
+        (int) v.number("http_max_uri_bytes", 64, 60_000),
         v.strings("http_allow"),
         v.strings("http_deny"),
         v.number("http_max_response_bytes", 0, Integer.MAX_VALUE),
@@ -175,6 +191,8 @@ public record Config(
         .put("retention_ms", retentionMs).put("min_retention_ms", minRetentionMs).put("max_tasks", maxTasks).put("max_body_bytes", maxBodyBytes)
         .put("max_wait_ms", maxWaitMs).put("max_children", maxChildren).put("max_depth", maxDepth)
         .put("start_horizon_ms", startHorizonMs)
+        .put("http_read_timeout_ms", httpReadTimeoutMs).put("http_max_connections", httpMaxConnections)
+        .put("http_max_header_bytes", httpMaxHeaderBytes).put("http_max_uri_bytes", httpMaxUriBytes)
         .put("http_allow", new JsonArray(httpAllow)).put("http_deny", new JsonArray(httpDeny))
         .put("http_max_response_bytes", httpMaxResponseBytes)
         .put("webhook_attempts", webhookAttempts).put("webhook_backoff_ms", webhookBackoffMs)

@@ -17,6 +17,9 @@ import io.taskloop.task.TaskState;
 import io.taskloop.task.TaskType;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.LoggerFactory;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.Json;
@@ -69,9 +72,24 @@ public final class HttpApi {
     this.report = report;
   }
 
-  public Router router(Vertx vertx, Buffer contract) {
+  /**
+   * Puts this loop's server behind the edge ({@link Edge}): read timeouts, the node's cap on
+   * open connections ({@code open} counts them across the node's loops), refused heads as
+   * problem+json, client disconnects at DEBUG. Then the API's routes.
+   */
+  public HttpServer serve(Vertx vertx, HttpServer server, Buffer contract, AtomicInteger open) {
+    Edge edge = new Edge(vertx, node.config().httpReadTimeoutMs(), node.config().httpMaxConnections(),
+        node.config().httpMaxUriBytes(), open);
+    return server.connectionHandler(edge::opened)
+        .invalidRequestHandler(Edge::invalid)
+        .exceptionHandler(err -> LoggerFactory.getLogger(Edge.class).debug("HTTP connection: {}", err.toString()))
+        .requestHandler(router(vertx, contract, edge));
+  }
+
+  private Router router(Vertx vertx, Buffer contract, Edge edge) {
     Streams streams = new Streams(vertx, node, link);
     Router router = Router.router(vertx);
+    router.route().handler(edge::request);
     router.route().handler(HttpApi::everyBodyIsJson);
     router.route().handler(BodyHandler.create(false).setBodyLimit(node.config().maxBodyBytes()));
     router.post("/v1/tasks").handler(this::createTask);

@@ -49,6 +49,12 @@ final class Problems {
     if (failure == null) {
       return byStatus(ctx.statusCode(), ctx);
     }
+    if (ctx.response().closed() || failure instanceof java.io.IOException
+        || failure instanceof io.vertx.core.http.HttpClosedException) {
+      // The client went away mid-request: nobody reads an answer, and it is no error of ours.
+      LOG.debug("{} {}: the client went away ({})", ctx.request().method(), ctx.request().path(), failure.toString());
+      return Problem.malformed("the connection closed before the request was read");
+    }
     LOG.error("{} {} failed", ctx.request().method(), ctx.request().path(), failure);
     return Problem.of(500, "Internal error", "the server failed on this request; it is logged");
   }
