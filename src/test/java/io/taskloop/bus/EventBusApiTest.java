@@ -92,6 +92,16 @@ class EventBusApiTest {
   }
 
   @Test
+  void aCreateMayBeDelayedAsOverHttp() {
+    JsonObject task = ask(CREATE, TestServer.sleep(0, "later").put("start_in_ms", 250));
+    assertEquals("pending", task.getString("state"));
+    assertEquals(java.time.Instant.ofEpochMilli(TestServer.START + 250).toString(), task.getString("start_at"));
+    server.advance(250);
+    assertEquals("later", server.awaitDone(task.getString("id")).getString("result"));
+    refused(422, CREATE, TestServer.sleep(0, null).put("start_in_ms", -5));
+  }
+
+  @Test
   void failGivesTheTaskTheProducersError() {
     String id = ask(CREATE, external()).getString("id");
     JsonObject error = new JsonObject().put("type", "CardDeclined").put("message", "insufficient funds")
