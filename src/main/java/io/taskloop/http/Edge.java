@@ -4,7 +4,6 @@ import io.taskloop.task.Problem;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerRequest;
-import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.RoutingContext;
 import java.util.IdentityHashMap;
 import java.util.Map;
@@ -94,7 +93,6 @@ final class Edge {
           + " retry, or reach another node"));
       return;
     }
-    ctx.addEndHandler(v -> awaitHead(conn));
     if (req.uri().length() > maxUriBytes) {
       ctx.response().putHeader("Connection", "close");
       ctx.addEndHandler(v -> conn.close());
@@ -102,21 +100,22 @@ final class Edge {
           + " bytes, over this server's limit of " + maxUriBytes + " (http_max_uri_bytes)"));
       return;
     }
-    if (!req.isEnded()) {
-      long body = vertx.setTimer(readTimeoutMs, id -> {
-        if (!req.isEnded()) {
-          LOG.debug("closing a connection from {}: the body did not arrive within {} ms", conn.remoteAddress(), readTimeoutMs);
-          HttpServerResponse response = ctx.response();
-          if (!response.headWritten()) {
-            response.setStatusCode(408).putHeader("Content-Type", Problems.CONTENT_TYPE).putHeader("Connection", "close")
-                .end(Problem.of(408, "Request timeout", "the request's body did not arrive within " + readTimeoutMs
-                    + " ms (http_read_timeout_ms)").toJson(req.path()).toBuffer());
-          }
-          conn.close();
+    long body = req.isEnded() ? -1 : vertx.setTimer(readTimeoutMs, id -> {
+      if (!req.isEnded()) {
+        LOG.debug("closing a connection from {}: the body did not arrive within {} ms", conn.remoteAddress(), readTimeoutMs);
+        if (!ctx.response().headWritten()) {
+          Problems.send(ctx.response().putHeader("Connection", "close"), Problem.of(408, "Request timeout",
+              "the request's body did not arrive within " + readTimeoutMs + " ms (http_read_timeout_ms)"), req.path());
         }
-      });
-      ctx.addEndHandler(v -> vertx.cancelTimer(body));
-    }
+        conn.close();
+      }
+    });
+    ctx.addEndHandler(v -> {
+      if (body >= 0) {
+        vertx.cancelTimer(body);
+      }
+      awaitHead(conn); // the next request's head, or the connection closes idle
+    });
     ctx.next();
   }
 
@@ -138,7 +137,11 @@ final class Edge {
       problem = Problem.malformed("the request could not be read as HTTP");
     }
     LOG.debug("refused a request head from {}: {}", req.remoteAddress(), cause == null ? "-" : cause.getMessage());
-    req.response().setStatusCode(problem.status()).putHeader("Content-Type", Problems.CONTENT_TYPE)
-        .putHeader("Connection", "close").end(problem.toJson("").toBuffer()).onComplete(v -> req.connection().close());
+    Problems.send(req.response().putHeader("Connection", "close"), problem, "").onComplete(v -> req.connection().close());
+  }
+
+  /** A connection failed outside any request (a reset, say): the client's doing, logged at DEBUG. */
+  static void failed(Throwable err) {
+    LOG.debug("HTTP connection: {}", err.toString());
   }
 }

@@ -17,11 +17,9 @@ import io.taskloop.task.TaskState;
 import io.taskloop.task.TaskType;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.http.HttpServer;
-import java.util.concurrent.atomic.AtomicInteger;
-import org.slf4j.LoggerFactory;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -30,6 +28,7 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.micrometer.PrometheusScrapingHandler;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
@@ -82,7 +81,7 @@ public final class HttpApi {
         node.config().httpMaxUriBytes(), open);
     return server.connectionHandler(edge::opened)
         .invalidRequestHandler(Edge::invalid)
-        .exceptionHandler(err -> LoggerFactory.getLogger(Edge.class).debug("HTTP connection: {}", err.toString()))
+        .exceptionHandler(Edge::failed)
         .requestHandler(router(vertx, contract, edge));
   }
 

@@ -25,11 +25,16 @@ final class Problems {
       response.reset();
       return;
     }
+    send(response, problem, ctx.request().path());
+  }
+
+  /** Answers {@code problem} as problem+json; {@code instance} is the path it is about. */
+  static io.vertx.core.Future<Void> send(HttpServerResponse response, Problem problem, String instance) {
     response.setStatusCode(problem.status()).putHeader("Content-Type", CONTENT_TYPE);
     if (problem.retryAfterSeconds() > 0) {
       response.putHeader("Retry-After", Long.toString(problem.retryAfterSeconds()));
     }
-    response.end(problem.toJson(ctx.request().path()).toBuffer());
+    return response.end(problem.toJson(instance).toBuffer());
   }
 
   private static Problem toProblem(RoutingContext ctx) {

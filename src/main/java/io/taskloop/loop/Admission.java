@@ -158,8 +158,10 @@ final class Admission {
     void start(Task task, Future<Void> committed);
   }
 
-  /** The records of a task and its inline children, children first (so a parent can watch them). */
-  /** A delayed task's inline children wait with it: they start at its instant, as they would if made then. */
+  /**
+   * The records of a task and its inline children, children first (so a parent can watch them).
+   * A delayed task's inline children wait with it: they start at its instant, as if made then.
+   */
   private Task build(TaskSpec spec, String id, String parent, long now, long startAt, List<Task> out) {
     List<ChildRef> refs = spec.children();
     List<String> childIds = List.of();

@@ -25,10 +25,6 @@ public interface LoopCommand<R> {
 
   /** {@code startAt}: when a delayed task starts (0: at once), from the body's start_at or start_in_ms. */
   record Create(TaskSpec spec, String idempotencyKey, long startAt) implements LoopCommand<Created> {
-    public Create(TaskSpec spec, String idempotencyKey) {
-      this(spec, idempotencyKey, 0);
-    }
-
     public Future<Created> run(TaskEngine e) {
       return e.create(spec, idempotencyKey, startAt);
     }

@@ -106,10 +106,6 @@ public final class TaskEngine {
 
   // ---------------------------------------------------------------- create and start
 
-  public Future<LoopCommand.Created> create(TaskSpec spec, String key) {
-    return create(spec, key, 0);
-  }
-
   /** {@code startAt}: when a delayed task starts (start_at, start_in_ms), 0 for at once. */
   public Future<LoopCommand.Created> create(TaskSpec spec, String key, long startAt) {
     if (frozen) {

@@ -96,6 +96,11 @@ final class Transitions {
     return replication;
   }
 
+  /** Whether a client's change to the task waits for its commit (moves made now would wait behind it). */
+  boolean busy(String id) {
+    return pending.containsKey(id);
+  }
+
   /**
    * Applies {@code t} if its record is still the one held (for a new or adopted task: if none is
    * held). Answers the record held afterwards: {@code t.to()}, or the newer record that made
@@ -103,11 +108,6 @@ final class Transitions {
    * for durability waits for that write. While a client's change to the task waits for its
    * commit, {@code t} waits behind it (and is refused if that change ended the task).
    */
-  /** Whether a client's change to the task waits for its commit (moves made now would wait behind it). */
-  boolean busy(String id) {
-    return pending.containsKey(id);
-  }
-
   Task apply(Transition t) {
     Pending busy = pending.get(t.id());
     if (busy != null) {

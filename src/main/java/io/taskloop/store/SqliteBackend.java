@@ -396,18 +396,12 @@ public final class SqliteBackend implements Backend {
   }
 
   /**
-   * Copies what the WAL holds into the database file, without holding up the writer: run on a
-   * connection and thread of its own every {@value #CHECKPOINT_EVERY_MS} ms, since the writer's
-   * own automatic checkpoints (which copy everything at once) would stall the commits that
-   * trigger them.
-   */
-  /**
    * A checkpoint that runs beside a writer never catches up with it, and SQLite starts the WAL
    * over only once a checkpoint has copied all of it: under a steady load the WAL would grow
    * without bound (864 MB in 20 s of create-and-await), and every commit would append to a
-   * growing file, whose fsync costs more than one that overwrites. So four times a second, between two
-   * commits, the writer copies the little the background checkpoint has not and the next commit
-   * writes the WAL from its start again.
+   * growing file, whose fsync costs more than one that overwrites. So four times a second,
+   * between two commits, the writer copies the little the background checkpoint has not, and the
+   * next commit writes the WAL from its start again.
    */
   private void restartWal() {
     long now = System.nanoTime();
@@ -429,6 +423,12 @@ public final class SqliteBackend implements Backend {
     }
   }
 
+  /**
+   * Copies what the WAL holds into the database file, without holding up the writer: run on a
+   * connection and thread of its own every {@value #CHECKPOINT_EVERY_MS} ms, since the writer's
+   * own automatic checkpoints (which copy everything at once) would stall the commits that
+   * trigger them.
+   */
   private void checkpoint() {
     try (Statement s = checkpointer.createStatement()) {
       s.execute("PRAGMA wal_checkpoint(PASSIVE)");

@@ -173,7 +173,6 @@ public final class SpecDecoder {
     return ms;
   }
 
-  /** A non-negative integer number of milliseconds, or -1 when absent. */
   /**
    * When the task a create body asks for starts (asyncio's {@code call_at} / {@code call_later}):
    * {@code start_at} as an RFC 3339 instant, or {@code start_in_ms} from {@code now}; 0 when it
@@ -210,6 +209,7 @@ public final class SpecDecoder {
     return instant;
   }
 
+  /** A non-negative integer number of milliseconds, or -1 when absent. */
   private static long optionalMs(JsonObject json, String field, String at) {
     Object raw = json.getValue(field);
     if (raw == null) {
