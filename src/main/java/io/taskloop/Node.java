@@ -5,6 +5,7 @@ import io.taskloop.bus.TaskCodec;
 import io.taskloop.bus.WireCodec;
 import io.taskloop.cluster.Adoption;
 import io.taskloop.cluster.ClusterDirectory;
+import io.taskloop.cluster.ClusterSchedules;
 import io.taskloop.cluster.NodeReport;
 import io.taskloop.loop.Resume;
 import io.taskloop.store.Backend;
@@ -58,10 +59,12 @@ public final class Node {
   private final HazelcastInstance hazelcast;
   private final String deploymentId;
   private final Stores.Opened opened;
+  private final ClusterSchedules schedules;
   private long expiry = -1;
 
   private Node(Vertx vertx, NodeContext context, LoopWiring wiring, HazelcastInstance hazelcast, String deploymentId,
-      Stores.Opened opened) {
+      Stores.Opened opened, ClusterSchedules schedules) {
+    this.schedules = schedules;
     this.vertx = vertx;
     this.context = context;
     this.wiring = wiring;
@@ -92,6 +95,10 @@ public final class Node {
       NodeContext context = new NodeContext(opened.nodeId(), config, clock,
           hazelcast == null ? n -> Directory.NONE : n -> new ClusterDirectory(vertx, hazelcast, n, config.store().equals("postgres")), metrics);
       context.keepIn(opened.journal());
+      ClusterSchedules schedules = hazelcast == null ? null : new ClusterSchedules(vertx, context, hazelcast);
+      if (schedules != null) {
+        context.ownSchedulesWith(schedules);
+      }
       AtomicBoolean deployed = new AtomicBoolean();
       Supplier<Boolean> ready = () -> deployed.get() && (opened.commit() == null || !opened.commit().failing());
       AtomicInteger next = new AtomicInteger();
@@ -104,14 +111,16 @@ public final class Node {
                 .compose(id -> hazelcast == null ? Future.succeededFuture(id)
                     : ClusterSetup.safe(vertx, hazelcast, SAFE_BOUND_MS).map(id))
                 .compose(id -> adoptOrphans(vertx, context, hazelcast, opened).map(id))
+                .compose(id -> takeUpSchedules(vertx, context, schedules, store.recovery()).map(id))
                 .map(id -> {
-                  Node node = new Node(vertx, context, wiring, hazelcast, id, opened);
+                  Node node = new Node(vertx, context, wiring, hazelcast, id, opened, schedules);
                   node.expireStored();
                   deployed.set(true);
                   if (opened.keeps()) {
-                    LOG.info("node {} took up {} unfinished tasks, {} set events and {} idempotency keys from {} in {} ms",
+                    LOG.info("node {} took up {} unfinished tasks, {} set events, {} idempotency keys and {} schedule"
+                        + " records from {} in {} ms",
                         opened.nodeId(), store.recovery().unfinished().size(), store.recovery().events().size(),
-                        store.recovery().keys().size(), opened.commit().backend().name(),
+                        store.recovery().keys().size(), store.recovery().schedules().size(), opened.commit().backend().name(),
                         (System.nanoTime() - started) / 1_000_000);
                   }
                   return node;
@@ -159,7 +168,7 @@ public final class Node {
       }
       Recovery r = opened.recovery();
       return new Stores.Opened(opened.nodeId(), opened.journal(), opened.commit(),
-          new Recovery(mine, r.events(), r.keys(), r.ids()));
+          new Recovery(mine, r.events(), r.keys(), r.ids(), r.schedules()));
     });
   }
 
@@ -203,6 +212,31 @@ public final class Node {
         }
       });
     }).mapEmpty();
+  }
+
+  /**
+   * The schedules the store held: a node alone takes each up on its home loop (ticks missed
+   * while it was down fire if inside their catch-up window); in a cluster they go into the
+   * cluster's records, and each node takes up those it owns.
+   */
+  private static Future<Void> takeUpSchedules(Vertx vertx, NodeContext context, ClusterSchedules cluster,
+      Recovery recovery) {
+    List<JsonObject> records = new ArrayList<>();
+    for (Recovery.StoredSchedule stored : recovery.schedules()) {
+      JsonObject record = stored.record();
+      records.add(record.put("cursor", Math.max(record.getLong("cursor"), stored.firedUpTo())));
+    }
+    if (cluster != null) {
+      return cluster.start(records);
+    }
+    List<Future<Void>> installed = new ArrayList<>();
+    for (JsonObject record : records) {
+      if (!record.getBoolean("deleted", false)) {
+        installed.add(LoopLink.askFromAnywhere(vertx, context, context.homeOf(record.getString("id")),
+            new LoopCommand.InstallSchedule(record, 0), 30_000));
+      }
+    }
+    return Future.all(installed).mapEmpty();
   }
 
   /** Now and then, deletes from the store what passed its retention (memory forgets on its own). */
@@ -273,6 +307,9 @@ public final class Node {
   /** Undeploys the loops, then closes the store once what the loops handed it is written. */
   public Future<Void> stop() {
     vertx.cancelTimer(expiry);
+    if (schedules != null) {
+      schedules.stop();
+    }
     return vertx.undeploy(deploymentId).compose(v -> opened.commit() == null ? Future.succeededFuture()
         : vertx.executeBlocking(() -> {
           opened.commit().close(CLOSE_BOUND_MS);

@@ -5,6 +5,8 @@ import io.taskloop.task.TaskJson;
 import io.taskloop.loop.LoopCommand;
 import io.taskloop.loop.LoopLink;
 import io.taskloop.loop.NodeContext;
+import io.taskloop.loop.ScheduleCalls;
+import io.taskloop.schedule.ScheduleSpec;
 import io.taskloop.task.Owner;
 import io.taskloop.task.Problem;
 import io.taskloop.task.SpecDecoder;
@@ -46,10 +48,12 @@ public final class EventBusApi {
   private final NodeContext node;
   private final LoopLink link;
   private final long maxWaitMs;
+  private final ScheduleCalls schedules;
 
   private EventBusApi(NodeContext node, LoopLink link) {
     this.node = node;
     this.link = link;
+    this.schedules = new ScheduleCalls(node, link);
     this.maxWaitMs = node.config().maxWaitMs();
   }
 
@@ -64,7 +68,15 @@ public final class EventBusApi {
         api.consume(bus, Addresses.TASKS_COMPLETE, api::complete),
         api.consume(bus, Addresses.TASKS_FAIL, api::fail),
         api.consume(bus, Addresses.EVENTS_SET, api::setEvent),
-        api.consume(bus, Addresses.EVENTS_CLEAR, api::clearEvent))).mapEmpty();
+        api.consume(bus, Addresses.EVENTS_CLEAR, api::clearEvent),
+        api.consume(bus, Addresses.SCHEDULES_CREATE, (body, h) -> api.schedule("create", ScheduleCalls.newId(body), body)),
+        api.consume(bus, Addresses.SCHEDULES_REPLACE, (body, h) -> api.schedule("put", scheduleId(body), body)),
+        api.consume(bus, Addresses.SCHEDULES_GET, (body, h) -> api.schedule("get", scheduleId(body), new JsonObject())),
+        api.consume(bus, Addresses.SCHEDULES_DELETE, (body, h) -> api.schedule("delete", scheduleId(body), new JsonObject())),
+        api.consume(bus, Addresses.SCHEDULES_PAUSE, (body, h) -> api.schedule("pause", scheduleId(body), new JsonObject())),
+        api.consume(bus, Addresses.SCHEDULES_RESUME, (body, h) -> api.schedule("resume", scheduleId(body), new JsonObject())),
+        api.consume(bus, Addresses.SCHEDULES_TRIGGER, (body, h) -> api.schedule("trigger", scheduleId(body), new JsonObject())),
+        api.consume(bus, Addresses.SCHEDULES_LIST, api::listSchedules))).mapEmpty();
   }
 
   // ---------------------------------------------------------------- operations
@@ -111,6 +123,32 @@ public final class EventBusApi {
   private Future<Answer> clearEvent(JsonObject body, MultiMap headers) {
     String name = eventName(body);
     return link.ask(node.homeOf(name), new LoopCommand.EventClear(name)).map(v -> Answer.of(new JsonObject()));
+  }
+
+  /** A schedule call: the reply is the body HTTP would answer ({@code {}} for a delete). */
+  private Future<Answer> schedule(String op, String id, JsonObject body) {
+    return schedules.call(op, id, body).map(a -> Answer.of(a.getValue("body") instanceof JsonObject json ? json : new JsonObject()));
+  }
+
+  private Future<Answer> listSchedules(JsonObject body, MultiMap headers) {
+    Object limit = body.getValue("limit", 100);
+    if (!(limit instanceof Integer n) || n < 1 || n > 1_000) {
+      throw Problem.invalid("/limit", "limit must be an integer from 1 to 1000");
+    }
+    Object cursor = body.getValue("cursor");
+    if (cursor != null && !(cursor instanceof String)) {
+      throw Problem.invalid("/cursor", "cursor is the next_cursor of the page before");
+    }
+    return schedules.list((String) cursor, n).map(page -> Answer.of(new JsonObject().put("items", page.getJsonArray("items"))
+        .put("next_cursor", page.getString("last"))));
+  }
+
+  private static String scheduleId(JsonObject body) {
+    Object id = body.getValue("id");
+    if (!(id instanceof String s) || !ScheduleSpec.ID.matcher(s).matches()) {
+      throw Problem.invalid("/id", "id names the schedule: 1 to 128 letters, digits, '.', '_' or '-'");
+    }
+    return s;
   }
 
   // ---------------------------------------------------------------- one consumer per address

@@ -130,6 +130,12 @@ public final class WireCodec implements MessageCodec<Object, Object> {
           .put("after", c.afterSeq()).put("limit", c.limit());
     } else if (o instanceof LoopCommand.Stats) {
       kind = "Stats?";
+    } else if (o instanceof JsonObject json) {
+      kind = "Json";
+      v = json;
+    } else if (o instanceof LoopCommand.ScheduleCall c) {
+      kind = "ScheduleCall";
+      v.put("op", c.op()).put("id", c.id()).put("body", c.body());
     } else {
       throw new IllegalArgumentException(o.getClass().getSimpleName() + " never leaves its node");
     }
@@ -152,6 +158,8 @@ public final class WireCodec implements MessageCodec<Object, Object> {
       case "Stats" -> new LoopStats(v.getInteger("index"), v.getString("address"), v.getInteger("tasks_held"),
           v.getInteger("unfinished"), v.getLong("created"), v.getLong("finished"), v.getInteger("timers_queued"),
           v.getInteger("events"), v.getInteger("waiting"), toArray(v.getJsonArray("lateness")), v.getLong("lateness_max_us"));
+      case "Json" -> v;
+      case "ScheduleCall" -> new LoopCommand.ScheduleCall(v.getString("op"), v.getString("id"), v.getJsonObject("body"));
       case "Get" -> new LoopCommand.Get(v.getString("id"));
       case "Await" -> new LoopCommand.Await(v.getString("id"), v.getLong("wait_ms"));
       case "Cancel" -> new LoopCommand.Cancel(v.getString("id"));

@@ -130,6 +130,11 @@ public final class ClusterSetup {
     hz.addMapConfig(new MapConfig(TASKS_MAP).setBackupCount(1).setPerEntryStatsEnabled(true)
         .setMetadataPolicy(MetadataPolicy.OFF)
         .setMergePolicyConfig(new MergePolicyConfig(LatestUpdateMergePolicy.class.getName(), 100)));
+    // Schedules' records: the one a node updated last wins after a split (ticks already fired
+    // are named by their keys, so a cursor that went back fires nothing twice).
+    hz.addMapConfig(new MapConfig(ClusterSchedules.SCHEDULES_MAP).setBackupCount(1).setPerEntryStatsEnabled(true)
+        .setMetadataPolicy(MetadataPolicy.OFF)
+        .setMergePolicyConfig(new MergePolicyConfig(LatestUpdateMergePolicy.class.getName(), 100)));
     return hz;
   }
 

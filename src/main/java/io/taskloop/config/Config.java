@@ -23,6 +23,7 @@ public record Config(
     int maxChildren,
     int maxDepth,
     long startHorizonMs,
+    long maxSchedules,
     long httpReadTimeoutMs,
     int httpMaxConnections,
     int httpMaxHeaderBytes,
@@ -67,6 +68,8 @@ public record Config(
       Map.entry("max_depth", 32),
       // How far ahead start_at / start_in_ms may put a task's start: a year.
       Map.entry("start_horizon_ms", 31_536_000_000L),
+      // Schedules a node holds (those it owns); a create past it is a 429.
+      Map.entry("max_schedules", 200_000L),
       // The edge: a client must send a request's head (and then its body) within this long, and
       // a connection idle this long after an answer is closed; at most this many connections
       // are open on the node (503 beyond); request headers over this many bytes are a 431,
@@ -138,6 +141,7 @@ public record Config(
         (int) v.number("max_children", 1, 1_000_000),
         (int) v.number("max_depth", 1, 1_000),
         v.number("start_horizon_ms", 0, 3_153_600_000_000L),
+        v.number("max_schedules", 0, 100_000_000L),
         v.number("http_read_timeout_ms", 1, 3_600_000L),
         (int) v.number("http_max_connections", 1, 10_000_000),
         (int) v.number("http_max_header_bytes", 64, 1_048_576),
@@ -190,7 +194,7 @@ public record Config(
         .put("http_host", httpHost).put("http_port", httpPort).put("loops", loops)
         .put("retention_ms", retentionMs).put("min_retention_ms", minRetentionMs).put("max_tasks", maxTasks).put("max_body_bytes", maxBodyBytes)
         .put("max_wait_ms", maxWaitMs).put("max_children", maxChildren).put("max_depth", maxDepth)
-        .put("start_horizon_ms", startHorizonMs)
+        .put("start_horizon_ms", startHorizonMs).put("max_schedules", maxSchedules)
         .put("http_read_timeout_ms", httpReadTimeoutMs).put("http_max_connections", httpMaxConnections)
         .put("http_max_header_bytes", httpMaxHeaderBytes).put("http_max_uri_bytes", httpMaxUriBytes)
         .put("http_allow", new JsonArray(httpAllow)).put("http_deny", new JsonArray(httpDeny))

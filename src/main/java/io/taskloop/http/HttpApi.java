@@ -6,6 +6,7 @@ import io.taskloop.loop.LoopCommand;
 import io.taskloop.loop.LoopLink;
 import io.taskloop.loop.LoopStats;
 import io.taskloop.loop.NodeContext;
+import io.taskloop.loop.ScheduleCalls;
 import io.taskloop.task.Owner;
 import io.taskloop.loop.TaskFilter;
 import io.taskloop.task.Problem;
@@ -42,7 +43,7 @@ import java.util.function.Supplier;
  */
 public final class HttpApi {
 
-  private static final String JSON = "application/json";
+  static final String JSON = "application/json";
   private static final int DEFAULT_LIMIT = 100;
   private static final int MAX_LIMIT = 1_000;
 
@@ -52,7 +53,7 @@ public final class HttpApi {
   private final long maxWaitMs;
   private final Supplier<Boolean> ready;
   /** Which loop answered: {@code Taskloop-Served-By: <node>/<loop>}, for operators and tests. */
-  private static final String SERVED_BY = "Taskloop-Served-By";
+  static final String SERVED_BY = "Taskloop-Served-By";
   private final String servedBy;
   private final ClusterView report;
 
@@ -107,6 +108,7 @@ public final class HttpApi {
     router.put("/v1/events/:name").handler(this::setEvent);
     router.get("/v1/events/:name").handler(this::getEvent);
     router.delete("/v1/events/:name").handler(this::clearEvent);
+    new ScheduleRoutes(new ScheduleCalls(node, link), servedBy).mount(router);
     router.get("/v1/cluster").handler(this::cluster);
     router.get("/health/live").handler(ctx -> health(ctx, true));
     router.get("/health/ready").handler(ctx -> health(ctx, ready.get()));
@@ -295,7 +297,7 @@ public final class HttpApi {
 
   // ---------------------------------------------------------------- reading requests
 
-  private static JsonObject body(RoutingContext ctx) {
+  static JsonObject body(RoutingContext ctx) {
     Buffer buffer = ctx.body().buffer();
     if (buffer == null || buffer.length() == 0) {
       throw Problem.invalid("", "a JSON object body is required");
@@ -349,7 +351,7 @@ public final class HttpApi {
     return new TaskFilter(s, t, ctx.request().getParam("name"), key, value);
   }
 
-  private static int limit(RoutingContext ctx) {
+  static int limit(RoutingContext ctx) {
     String raw = ctx.request().getParam("limit");
     if (raw == null) {
       return DEFAULT_LIMIT;

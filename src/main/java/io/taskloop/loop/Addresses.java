@@ -14,6 +14,14 @@ public final class Addresses {
   public static final String TASKS_FAIL = "taskloop.v1.tasks.fail";
   public static final String EVENTS_SET = "taskloop.v1.events.set";
   public static final String EVENTS_CLEAR = "taskloop.v1.events.clear";
+  public static final String SCHEDULES_CREATE = "taskloop.v1.schedules.create";
+  public static final String SCHEDULES_GET = "taskloop.v1.schedules.get";
+  public static final String SCHEDULES_LIST = "taskloop.v1.schedules.list";
+  public static final String SCHEDULES_REPLACE = "taskloop.v1.schedules.replace";
+  public static final String SCHEDULES_DELETE = "taskloop.v1.schedules.delete";
+  public static final String SCHEDULES_PAUSE = "taskloop.v1.schedules.pause";
+  public static final String SCHEDULES_RESUME = "taskloop.v1.schedules.resume";
+  public static final String SCHEDULES_TRIGGER = "taskloop.v1.schedules.trigger";
 
   /** Every finished task is published here, as the HTTP API's task JSON. */
   public static final String TASK_DONE = "taskloop.v1.task.done";

@@ -3,11 +3,12 @@ package io.taskloop.loop;
 import io.taskloop.task.EventView;
 import io.taskloop.task.Task;
 import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
 import java.util.List;
 
 /**
- * Where a node's acknowledged changes are kept (DESIGN §7): task records, idempotency keys and
- * events. Loops call it from their own thread; each future completes on the calling loop's
+ * Where a node's acknowledged changes are kept (DESIGN §7): task records, idempotency keys,
+ * events and schedules. Loops call it from their own thread; each future completes on the calling loop's
  * context once the commit that holds the change is durable, or fails with a 503 Problem when
  * that commit failed (the change must then not happen). Writes are versioned upserts, so a
  * stale owner never overwrites a newer record. {@code store/} implements it with group commit.
@@ -57,6 +58,11 @@ public interface Journal {
     }
 
     @Override
+    public Future<Void> schedule(String id, long version, boolean deleted, JsonObject record, boolean clientWaits) {
+      return done;
+    }
+
+    @Override
     public Future<Task> read(String id) {
       return Future.succeededFuture();
     }
@@ -99,6 +105,12 @@ public interface Journal {
    * carries one can be acknowledged, so a restart never gives an id out twice.
    */
   void reserveIds(int loop, long upTo);
+
+  /**
+   * A schedule's record as it now stands (a deleted one as its tombstone). A client's change
+   * fails with its commit; what the schedule's own ticks changed is written until it lands.
+   */
+  Future<Void> schedule(String id, long version, boolean deleted, JsonObject record, boolean clientWaits);
 
   /** A task that has left memory, as the store holds it; null when it holds none. */
   Future<Task> read(String id);

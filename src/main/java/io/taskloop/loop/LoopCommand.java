@@ -211,4 +211,38 @@ public interface LoopCommand<R> {
       return Future.succeededFuture(e.events().list(after, limit));
     }
   }
+
+  /**
+   * A client's call on a schedule ({@code op}: create, put, get, delete, pause, resume, trigger;
+   * list, where {@code id} is the page's cursor), run on the schedule's home loop of the node
+   * that owns it. Answers {@code {"status", "body"}}.
+   */
+  record ScheduleCall(String op, String id, JsonObject body) implements LoopCommand<JsonObject> {
+    public Future<JsonObject> run(TaskEngine e) {
+      return e.scheduler().route(this);
+    }
+  }
+
+  /** Take up a schedule from its record: this node owns it now (start, failover, a node joined). */
+  record InstallSchedule(JsonObject record, long firedUpTo) implements LoopCommand<Void> {
+    public Future<Void> run(TaskEngine e) {
+      e.scheduler().install(record, firedUpTo);
+      return Future.succeededFuture();
+    }
+  }
+
+  /** Let a schedule go: another node owns it now. */
+  record UninstallSchedule(String id) implements LoopCommand<Void> {
+    public Future<Void> run(TaskEngine e) {
+      e.scheduler().uninstall(id);
+      return Future.succeededFuture();
+    }
+  }
+
+  /** The ids of the loop's schedules. */
+  record ScheduleIds() implements LoopCommand<List<String>> {
+    public Future<List<String>> run(TaskEngine e) {
+      return Future.succeededFuture(e.scheduler().ids());
+    }
+  }
 }

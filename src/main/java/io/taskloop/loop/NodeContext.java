@@ -29,7 +29,9 @@ public final class NodeContext {
   private final Set<String> departed = ConcurrentHashMap.newKeySet();
   private final Directory directory;
   private final Metrics metrics;
+  private final AtomicLong schedules = new AtomicLong();
   private volatile Journal journal = Journal.MEMORY;
+  private volatile ScheduleOwners scheduleOwners = ScheduleOwners.ALONE;
   private volatile boolean leaving;
 
   /** {@code directory} is made for this context (a cluster's directory reads which nodes departed). */
@@ -84,6 +86,34 @@ public final class NodeContext {
 
   public long held() {
     return held.get();
+  }
+
+  /** Claims room for one more schedule under {@code max_schedules}; false (nothing claimed) when full. */
+  public boolean reserveSchedule() {
+    if (schedules.incrementAndGet() > config.maxSchedules()) {
+      schedules.decrementAndGet();
+      return false;
+    }
+    return true;
+  }
+
+  /** A schedule this node takes over (restart, failover) counts even past the cap: it exists already. */
+  public void forceReserveSchedule() {
+    schedules.incrementAndGet();
+  }
+
+  public void releaseSchedule() {
+    schedules.decrementAndGet();
+  }
+
+  /** Who owns which schedule ({@link ScheduleOwners#ALONE} on a node that runs alone). */
+  public ScheduleOwners scheduleOwners() {
+    return scheduleOwners;
+  }
+
+  /** Set once at start, before any loop runs. */
+  public void ownSchedulesWith(ScheduleOwners owners) {
+    this.scheduleOwners = owners;
   }
 
   public Metrics metrics() {

@@ -53,6 +53,7 @@ public final class TaskEngine {
   private final Retention retention;
   private final Journal journal;
   private final IdempotencyKeys keys;
+  private final Scheduler scheduler;
   private final List<String> takenUp = new ArrayList<>();
   /** Set when this node hands its tasks over on leaving: nothing here changes any more. */
   private boolean frozen;
@@ -79,6 +80,7 @@ public final class TaskEngine {
     this.eventWaits = new EventWaits(node, link, table, path);
     this.retention = new Retention(node, table, path, keys, events);
     this.admission = new Admission(node, link, table, path, keys, retention::makeRoom, this::startNew, this::undo);
+    this.scheduler = new Scheduler(vertx, node, link);
     timers.onDue(this::onDue);
     node.metrics().loopGauges(index, table::size, table::unfinished);
     link.bind(this);
@@ -98,10 +100,16 @@ public final class TaskEngine {
     attempts.close();
     vertx.cancelTimer(sweepTimer);
     timers.stop();
+    scheduler.stop();
   }
 
   public EventTable events() {
     return events;
+  }
+
+  /** The schedules whose id hashes to this loop, on the node that owns them. */
+  Scheduler scheduler() {
+    return scheduler;
   }
 
   // ---------------------------------------------------------------- create and start
@@ -373,6 +381,7 @@ public final class TaskEngine {
   /** The clock moved (a settable clock in tests): run what is due and evict what expired. */
   public void tick() {
     timers.runDue();
+    scheduler.runDue();
     retention.sweep();
   }
 
@@ -501,6 +510,7 @@ public final class TaskEngine {
   Future<Integer> freeze() {
     frozen = true;
     timers.freeze();
+    scheduler.freeze();
     attempts.freeze();
     int handed = table.unfinished();
     Replication replication = path.replication();

@@ -20,6 +20,8 @@ import java.util.function.Supplier;
  *   <li>{@code taskloop_timer_lateness_seconds} (histogram): how late each timer ran
  *   <li>{@code taskloop_forwards_total{scope="loop"|"node"}}: requests passed to another loop or node
  *   <li>{@code taskloop_adopted_tasks_total}: tasks taken over from departed nodes
+ *   <li>{@code taskloop_schedules_held}: schedules this node owns; {@code taskloop_schedule_ticks_total{outcome}}:
+ *       ticks fired, skipped (overlap) and missed (beyond the catch-up window)
  *   <li>with the node's Vert.x metrics: {@code vertx_http_server_*}, {@code vertx_eventbus_*}, {@code jvm_*}
  * </ul>
  */
@@ -36,6 +38,10 @@ public final class Metrics {
   private final DistributionSummary journalBatch;
   private final Counter journalFailures;
   private final Counter journalRefused;
+  private final java.util.concurrent.atomic.AtomicLong schedulesHeld = new java.util.concurrent.atomic.AtomicLong();
+  private final Counter ticksFired;
+  private final Counter ticksSkipped;
+  private final Counter ticksMissed;
 
   public Metrics(PrometheusMeterRegistry registry) {
     this.registry = registry;
@@ -74,6 +80,30 @@ public final class Metrics {
         .register(registry);
     journalRefused = Counter.builder("taskloop.journal.refused")
         .description("Changes refused (503) because journal_queue_max changes were waiting").register(registry);
+    Gauge.builder("taskloop.schedules.held", schedulesHeld, java.util.concurrent.atomic.AtomicLong::get)
+        .description("Schedules this node owns").register(registry);
+    ticksFired = tickCounter("fired");
+    ticksSkipped = tickCounter("skipped");
+    ticksMissed = tickCounter("missed");
+  }
+
+  private Counter tickCounter(String outcome) {
+    return Counter.builder("taskloop.schedule.ticks").tag("outcome", outcome)
+        .description("Schedule ticks: fired, skipped (overlap) or missed (beyond the catch-up window)").register(registry);
+  }
+
+  /** Schedules this node owns went up or down by {@code delta}. */
+  public void schedules(int delta) {
+    schedulesHeld.addAndGet(delta);
+  }
+
+  /** {@code n} ticks ended as {@code outcome}: fired, skipped or missed. */
+  public void scheduleTicks(String outcome, long n) {
+    (switch (outcome) {
+      case "fired" -> ticksFired;
+      case "skipped" -> ticksSkipped;
+      default -> ticksMissed;
+    }).increment(n);
   }
 
   /** A registry of its own, for a node started without one (tests, embedded use). */

@@ -60,12 +60,7 @@ public final class CronCadence implements Cadence {
    * a 422 at {@code /cron} or {@code /time_zone} saying why.
    */
   public static CronCadence parse(String expression, String timeZone) {
-    ZoneId zone;
-    try {
-      zone = ZoneId.of(timeZone);
-    } catch (DateTimeException e) {
-      throw Problem.invalid("/time_zone", "time_zone must be an IANA zone such as Europe/Berlin or UTC: " + e.getMessage());
-    }
+    ZoneId zone = zone(timeZone);
     if (expression == null || expression.isBlank()) {
       throw Problem.invalid("/cron", "cron must be an expression of 5 fields, or 6 with seconds first");
     }
@@ -88,6 +83,15 @@ public final class CronCadence implements Cadence {
       throw Problem.invalid("/cron", "cron '" + trimmed + "' never fires");
     }
     return cadence;
+  }
+
+  /** An IANA zone by name ({@code Europe/Berlin}, {@code UTC}); a bad one is a 422 at {@code /time_zone}. */
+  public static ZoneId zone(String timeZone) {
+    try {
+      return ZoneId.of(timeZone);
+    } catch (DateTimeException e) {
+      throw Problem.invalid("/time_zone", "time_zone must be an IANA zone such as Europe/Berlin or UTC: " + e.getMessage());
+    }
   }
 
   public String expression() {

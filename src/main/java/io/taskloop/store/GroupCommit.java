@@ -5,11 +5,13 @@ import io.taskloop.loop.TaskFilter;
 import io.taskloop.metrics.Metrics;
 import io.taskloop.task.EventView;
 import io.taskloop.task.Problem;
+import io.taskloop.task.ScheduleRef;
 import io.taskloop.task.Task;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -109,10 +111,20 @@ public final class GroupCommit implements Journal {
     for (Task t : born) {
       writes.add(new Write.TaskRecord(t));
     }
+    Task root = born.get(born.size() - 1);
     if (key != null) {
-      writes.add(new Write.Key(key, born.get(born.size() - 1).id(), fingerprint));
+      writes.add(new Write.Key(key, root.id(), fingerprint));
+    }
+    ScheduleRef fired = root.spec().common().schedule();
+    if (fired != null && !fired.manual()) {
+      writes.add(new Write.ScheduleFired(fired.id(), fired.tick(), root.id())); // the fire record, in the task's commit
     }
     return enqueue(writes, false, true);
+  }
+
+  @Override
+  public Future<Void> schedule(String id, long version, boolean deleted, JsonObject record, boolean clientWaits) {
+    return enqueue(List.of(new Write.ScheduleRecord(id, version, deleted, record.encode())), !clientWaits);
   }
 
   @Override

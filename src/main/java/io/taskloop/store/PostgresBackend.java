@@ -76,6 +76,12 @@ public final class PostgresBackend implements Backend {
   private static final String CLEAR_EVENT = "DELETE FROM events WHERE name = $1";
   private static final String RESERVE_IDS = "INSERT INTO ids (owner, loop, up_to) VALUES ($1, $2, $3)"
       + " ON CONFLICT (owner, loop) DO UPDATE SET up_to = GREATEST(ids.up_to, excluded.up_to)";
+  private static final String PUT_SCHEDULE = "INSERT INTO schedules (id, version, deleted, record) VALUES ($1, $2, $3, $4)"
+      + " ON CONFLICT (id) DO UPDATE SET version = excluded.version, deleted = excluded.deleted, record = excluded.record"
+      + " WHERE schedules.version < excluded.version";
+  private static final String SCHEDULE_FIRED = "INSERT INTO schedule_fires (schedule_id, tick, task_id) VALUES ($1, $2, $3)"
+      + " ON CONFLICT (schedule_id) DO UPDATE SET tick = excluded.tick, task_id = excluded.task_id"
+      + " WHERE schedule_fires.tick < excluded.tick";
   /** One statement, so the keys go with exactly the tasks it deletes, whatever commits beside it. */
   private static final String EXPIRE = "WITH gone AS (DELETE FROM tasks WHERE finished_at <= $1 RETURNING id),"
       + " keys AS (DELETE FROM idempotency_keys WHERE task_id IN (SELECT id FROM gone))"
@@ -221,6 +227,10 @@ public final class PostgresBackend implements Backend {
       return CLEAR_EVENT;
     } else if (w instanceof Write.IdsReserved) {
       return RESERVE_IDS;
+    } else if (w instanceof Write.ScheduleRecord) {
+      return PUT_SCHEDULE;
+    } else if (w instanceof Write.ScheduleFired) {
+      return SCHEDULE_FIRED;
     }
     throw new IllegalArgumentException("no statement writes " + w);
   }
@@ -239,6 +249,10 @@ public final class PostgresBackend implements Backend {
       return Tuple.of(e.name());
     } else if (w instanceof Write.IdsReserved r) {
       return Tuple.of(r.node(), r.loop(), r.upTo());
+    } else if (w instanceof Write.ScheduleRecord r) {
+      return Tuple.of(r.id(), r.version(), r.deleted(), r.record());
+    } else if (w instanceof Write.ScheduleFired f) {
+      return Tuple.of(f.scheduleId(), f.tick(), f.taskId());
     }
     throw new IllegalArgumentException("no statement writes " + w);
   }
@@ -308,7 +322,7 @@ public final class PostgresBackend implements Backend {
 
   /**
    * Reads what recovery needs in one read-only snapshot, so that what other nodes commit
-   * meanwhile (events are cluster-wide) does not tear it. The four queries share the
+   * meanwhile (events and schedules are cluster-wide) does not tear it. The queries share the
    * connection, one after another without waiting for each other's answers.
    */
   @Override
@@ -320,9 +334,20 @@ public final class PostgresBackend implements Backend {
             conn.query("SELECT name, payload, set_at, version FROM events").execute().map(PostgresBackend::events),
             conn.preparedQuery("SELECT k.key, k.task_id, k.fingerprint, t.finished_at FROM idempotency_keys k"
                 + " JOIN tasks t ON t.id = k.task_id WHERE t.owner = $1").execute(owner).map(PostgresBackend::keys),
-            conn.preparedQuery("SELECT loop, up_to FROM ids WHERE owner = $1").execute(owner).map(PostgresBackend::ids)))
-        .map(all -> new Recovery(all.resultAt(0), all.resultAt(1), all.resultAt(2), all.resultAt(3))))
+            conn.preparedQuery("SELECT loop, up_to FROM ids WHERE owner = $1").execute(owner).map(PostgresBackend::ids),
+            conn.query("SELECT s.record, f.tick FROM schedules s LEFT JOIN schedule_fires f ON f.schedule_id = s.id")
+                .execute().map(PostgresBackend::schedules)))
+        .map(all -> new Recovery(all.resultAt(0), all.resultAt(1), all.resultAt(2), all.resultAt(3), all.resultAt(4))))
         .timeout(READ_BOUND_MS, TimeUnit.MILLISECONDS);
+  }
+
+  private static List<Recovery.StoredSchedule> schedules(RowSet<Row> rows) {
+    List<Recovery.StoredSchedule> out = new ArrayList<>(rows.size());
+    for (Row r : rows) {
+      Long tick = r.getLong(1);
+      out.add(new Recovery.StoredSchedule(new JsonObject(r.getString(0)), tick == null ? 0 : tick));
+    }
+    return out;
   }
 
   private static List<EventView> events(RowSet<Row> rows) {

@@ -207,6 +207,14 @@ public final class SqliteBackend implements Backend {
       } else if (w instanceof Write.IdsReserved r) {
         update("INSERT INTO ids (owner, loop, up_to) VALUES (?, ?, ?) ON CONFLICT (owner, loop)"
             + " DO UPDATE SET up_to = max(up_to, excluded.up_to)", r.node(), r.loop(), r.upTo());
+      } else if (w instanceof Write.ScheduleRecord r) {
+        update("INSERT INTO schedules (id, version, deleted, record) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO UPDATE"
+            + " SET version = excluded.version, deleted = excluded.deleted, record = excluded.record"
+            + " WHERE schedules.version < excluded.version", r.id(), r.version(), r.deleted() ? 1 : 0, r.record());
+      } else if (w instanceof Write.ScheduleFired f) {
+        update("INSERT INTO schedule_fires (schedule_id, tick, task_id) VALUES (?, ?, ?) ON CONFLICT (schedule_id)"
+            + " DO UPDATE SET tick = excluded.tick, task_id = excluded.task_id WHERE schedule_fires.tick < excluded.tick",
+            f.scheduleId(), f.tick(), f.taskId());
       }
     }
   }
@@ -310,7 +318,15 @@ public final class SqliteBackend implements Backend {
           ids.merge(rs.getInt(1), rs.getLong(2), Math::max);
         }
       }
-      return new Recovery(unfinished, events, keys, ids);
+      List<Recovery.StoredSchedule> schedules = new ArrayList<>();
+      try (Statement s = reader.createStatement()) {
+        ResultSet rs = s.executeQuery("SELECT s.record, f.tick FROM schedules s"
+            + " LEFT JOIN schedule_fires f ON f.schedule_id = s.id");
+        while (rs.next()) {
+          schedules.add(new Recovery.StoredSchedule(new JsonObject(rs.getString(1)), rs.getLong(2)));
+        }
+      }
+      return new Recovery(unfinished, events, keys, ids, schedules);
     });
   }
 

@@ -72,7 +72,7 @@ public final class Stores {
     }
   }
 
-  private static final Recovery NOTHING = new Recovery(List.of(), List.of(), Map.of(), Map.of());
+  private static final Recovery NOTHING = new Recovery(List.of(), List.of(), Map.of(), Map.of(), List.of());
 
   /** Opens the configured store; {@code newNodeId} names a node that has no id yet. */
   public static Future<Opened> open(Vertx vertx, Config config, Metrics metrics, Supplier<String> newNodeId) {

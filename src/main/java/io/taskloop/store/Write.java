@@ -31,4 +31,12 @@ public sealed interface Write {
   /** The highest id sequence a loop of {@code node} may have given out. */
   record IdsReserved(String node, int loop, long upTo) implements Write {
   }
+
+  /** A schedule's record (a deleted one as its tombstone), upserted if its version is newer. */
+  record ScheduleRecord(String id, long version, boolean deleted, String record) implements Write {
+  }
+
+  /** A schedule's tick fired {@code taskId}: written with the task, the fire record (the latest tick wins). */
+  record ScheduleFired(String scheduleId, long tick, String taskId) implements Write {
+  }
 }

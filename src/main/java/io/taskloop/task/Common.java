@@ -3,18 +3,19 @@ package io.taskloop.task;
 import java.util.Map;
 
 /**
- * The fields every task type takes (on_done included). {@code timeoutMs < 0} means no timeout. Most tasks carry
+ * The fields every task type takes (on_done included), and the schedule tick that fired it. {@code timeoutMs < 0} means no timeout. Most tasks carry
  * none of them and share {@link #NONE}, which keeps a pending task small.
  */
-public record Common(String name, long timeoutMs, Map<String, String> labels, OnDone onDone) {
+public record Common(String name, long timeoutMs, Map<String, String> labels, OnDone onDone, ScheduleRef schedule) {
 
-  public static final Common NONE = new Common(null, -1, Map.of(), null);
+  public static final Common NONE = new Common(null, -1, Map.of(), null, null);
 
-  public static Common of(String name, long timeoutMs, Map<String, String> labels, OnDone onDone) {
-    if (name == null && timeoutMs < 0 && labels.isEmpty() && onDone == null) {
+  /** {@code schedule}: the schedule and tick that fired the task, null for a task a client made. */
+  public static Common of(String name, long timeoutMs, Map<String, String> labels, OnDone onDone, ScheduleRef schedule) {
+    if (name == null && timeoutMs < 0 && labels.isEmpty() && onDone == null && schedule == null) {
       return NONE;
     }
-    return new Common(name, timeoutMs, labels, onDone);
+    return new Common(name, timeoutMs, labels, onDone, schedule);
   }
 
   public boolean hasTimeout() {

@@ -22,7 +22,7 @@ public final class SpecDecoder {
   public static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:@/-]{0,199}");
   public static final Pattern TASK_ID = Pattern.compile("[a-z0-9]{1,16}-[0-9]{1,4}-[0-9]{1,19}");
   private static final long MAX_MS = 31L * 24 * 3600 * 1000;
-  private static final int MAX_LABELS = 32;
+  public static final int MAX_LABELS = 32;
   private static final int MAX_HEADERS = 50;
   private static final int MAX_LABEL_LENGTH = 200;
 
@@ -68,7 +68,28 @@ public final class SpecDecoder {
   }
 
   public TaskSpec decode(JsonObject json) {
-    return decode(json, "", 1, null);
+    return decode(json, "", 1, null, false);
+  }
+
+  /**
+   * Reads back a spec the node wrote itself (a stored or replicated record, a schedule's fire):
+   * as a client's, and it may carry the {@code schedule} that fired it, which a client may not set.
+   */
+  public TaskSpec decodeStored(JsonObject json) {
+    return decode(json, "", 1, null, true);
+  }
+
+  /**
+   * A schedule's task: a spec as {@code POST /v1/tasks} takes it, whose errors point under
+   * {@code at}; it starts at its tick, so it may not carry a start of its own.
+   */
+  public TaskSpec decodeTemplate(JsonObject json, String at) {
+    for (String field : START) {
+      if (json.containsKey(field)) {
+        throw Problem.invalid(at + "/" + field, "a schedule's task starts at its tick; " + field + " is not taken here");
+      }
+    }
+    return decode(json, at, 1, null, false);
   }
 
   /**
@@ -76,10 +97,10 @@ public final class SpecDecoder {
    * may be left out, and if given must be {@code forced}.
    */
   public TaskSpec decode(JsonObject json, TaskType forced) {
-    return decode(json, "", 1, forced);
+    return decode(json, "", 1, forced, false);
   }
 
-  private TaskSpec decode(JsonObject json, String at, int depth, TaskType forced) {
+  private TaskSpec decode(JsonObject json, String at, int depth, TaskType forced, boolean stored) {
     if (depth > maxDepth) {
       throw Problem.tooLarge(at, "tasks nest deeper than the limit of " + maxDepth);
     }
@@ -94,12 +115,16 @@ public final class SpecDecoder {
         }
         continue;
       }
+      if (stored && depth == 1 && field.equals("schedule")) {
+        continue;
+      }
       if (!COMMON.contains(field) && !FIELDS.get(type).contains(field)) {
         throw Problem.invalid(at + "/" + escape(field), "unknown field '" + field + "' for type " + type.wire());
       }
     }
     Common common = Common.of(optionalName(json, at), optionalMs(json, "timeout_ms", at),
-        stringMap(json, "labels", at, MAX_LABELS), onDone(json, at));
+        stringMap(json, "labels", at, MAX_LABELS), onDone(json, at),
+        stored && depth == 1 ? ScheduleRef.fromJson(json.getValue("schedule")) : null);
     return switch (type) {
       case SLEEP -> new SleepSpec(common, requiredMs(json, "delay_ms", at), json.getValue("result"));
       case EXTERNAL -> new ExternalSpec(common);
@@ -154,7 +179,7 @@ public final class SpecDecoder {
 
   private ChildRef child(Object raw, String at, int depth, boolean required) {
     if (raw instanceof JsonObject spec) {
-      return new ChildRef.Inline(decode(spec, at, depth + 1, null));
+      return new ChildRef.Inline(decode(spec, at, depth + 1, null, false));
     }
     if (raw instanceof String id) {
       if (!TASK_ID.matcher(id).matches()) {
@@ -263,6 +288,11 @@ public final class SpecDecoder {
       throw Problem.invalid(at + "/return_when", "return_when must be FIRST_COMPLETED, FIRST_EXCEPTION or ALL_COMPLETED");
     }
     return when;
+  }
+
+  /** {@code labels} of {@code json} (a task's or a schedule's), checked as a task's are; errors point under {@code at}. */
+  public static Map<String, String> labels(JsonObject json, String at) {
+    return stringMap(json, "labels", at, MAX_LABELS);
   }
 
   /** labels and headers: an object of strings; keys without '=', each up to 200 characters. */

@@ -52,6 +52,7 @@ public final class TaskJson {
         .put("parent", t.parent())
         .put("children", new JsonArray(t.children()))
         .put("labels", new JsonObject(new java.util.LinkedHashMap<>(common.labels())))
+        .put("schedule", common.schedule() == null ? null : common.schedule().toJson())
         .put("version", t.version());
     return json;
   }
@@ -61,7 +62,7 @@ public final class TaskJson {
    * spec view decodes as a spec whose children are given by id, which is what they are.
    */
   public static Task fromJson(JsonObject json, SpecDecoder decoder) {
-    TaskSpec spec = decoder.decode(json.getJsonObject("spec"));
+    TaskSpec spec = decoder.decodeStored(json.getJsonObject("spec"));
     TaskState state = TaskState.fromWire(json.getString("state"));
     JsonObject err = json.getJsonObject("error");
     TaskError error = err == null ? null : new TaskError(err.getString("type"), err.getString("message"), err.getValue("data"));
@@ -136,6 +137,9 @@ public final class TaskJson {
         onDone.put("address", hook.address());
       }
       json.put("on_done", onDone);
+    }
+    if (common.schedule() != null) {
+      json.put("schedule", common.schedule().toJson());
     }
     if (spec instanceof HttpSpec h) {
       JsonObject request = new JsonObject().put("method", h.method()).put("url", h.url());

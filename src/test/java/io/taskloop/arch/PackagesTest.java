@@ -34,10 +34,10 @@ class PackagesTest {
       "config", Set.of(),
       "metrics", Set.of("task"),
       "schedule", Set.of("task"),
-      "loop", Set.of("task", "config", "metrics"),
-      "http", Set.of("loop", "task", "config", "metrics"),
-      "bus", Set.of("loop", "task", "config", "metrics"),
-      "cluster", Set.of("loop", "task", "config", "metrics"),
+      "loop", Set.of("task", "config", "metrics", "schedule"),
+      "http", Set.of("loop", "task", "config", "metrics", "schedule"),
+      "bus", Set.of("loop", "task", "config", "metrics", "schedule"),
+      "cluster", Set.of("loop", "task", "config", "metrics", "schedule"),
       "store", Set.of("loop", "task", "config", "metrics"));
 
   @Test

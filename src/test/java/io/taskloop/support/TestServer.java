@@ -55,10 +55,15 @@ public final class TestServer {
 
   /** Starts a node with three loops; {@code overrides} are config keys as in the JSON file. */
   public static TestServer start(Vertx vertx, Map<String, Object> overrides) {
+    return start(vertx, overrides, START);
+  }
+
+  /** As {@link #start(Vertx, Map)}, with the clock starting at {@code startMillis}. */
+  public static TestServer start(Vertx vertx, Map<String, Object> overrides, long startMillis) {
     JsonObject file = new JsonObject().put("http_port", 0).put("loops", 3).put("data_dir", freshDataDir().toString());
     overrides.forEach(file::put);
     Config config = Config.from(file, Map.of());
-    ManualClock clock = new ManualClock(START);
+    ManualClock clock = new ManualClock(startMillis);
     Node node = bounded(Node.start(vertx, config, clock));
     return new TestServer(vertx, node, clock);
   }

@@ -115,6 +115,11 @@ public final class Watching implements AutoCloseable {
     return streamed.getOrDefault(id, List.of());
   }
 
+  /** Every task the stream showed. */
+  public java.util.Set<String> streamedIds() {
+    return java.util.Set.copyOf(streamed.keySet());
+  }
+
   /** The changes the stream showed of a task that are a finished state. */
   public List<JsonObject> streamedEnds(String id) {
     List<JsonObject> out = new ArrayList<>();

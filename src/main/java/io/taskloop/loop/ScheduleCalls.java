@@ -1,0 +1,77 @@
+package io.taskloop.loop;
+
+import io.taskloop.schedule.ScheduleSpec;
+import io.taskloop.task.Owner;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+
+/**
+ * Where a client's call on a schedule goes, from HTTP or the event bus: to the schedule's home
+ * loop on the node that owns it (one event-bus hop when that is another node, whose loop 0
+ * passes it on). Answers are {@code {"status", "body"}}, the status as HTTP would give it.
+ */
+public final class ScheduleCalls {
+
+  private static final String ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789";
+  private static final SecureRandom RANDOM = new SecureRandom();
+
+  private final NodeContext node;
+  private final LoopLink link;
+
+  public ScheduleCalls(NodeContext node, LoopLink link) {
+    this.node = node;
+    this.link = link;
+  }
+
+  /** The id a create names: the body's, else a new random one. */
+  public static String newId(JsonObject body) {
+    StringBuilder sb = new StringBuilder("s");
+    for (int i = 0; i < 15; i++) {
+      sb.append(ALPHABET.charAt(RANDOM.nextInt(ALPHABET.length())));
+    }
+    return ScheduleSpec.id(body, null, sb.toString());
+  }
+
+  /** {@code op} on schedule {@code id}: create, put, get, delete, pause, resume, trigger. */
+  public Future<JsonObject> call(String op, String id, JsonObject body) {
+    String owner = node.scheduleOwners().ownerOf(id);
+    LoopCommand.ScheduleCall call = new LoopCommand.ScheduleCall(op, id, body);
+    if (owner == null || owner.equals(node.nodeId())) {
+      return link.ask(node.homeOf(id), call);
+    }
+    return link.ask(new Owner(owner, 0), call);
+  }
+
+  /** A page of schedules by id after {@code after} (null: from the first): {@code {items, last}}. */
+  public Future<JsonObject> list(String after, int limit) {
+    Future<List<JsonObject>> shared = node.scheduleOwners().list(after, limit + 1, node.clock().millis());
+    if (shared != null) {
+      return shared.map(items -> page(items, limit));
+    }
+    List<Future<JsonObject>> pages = new ArrayList<>(node.loops());
+    JsonObject ask = new JsonObject().put("limit", limit + 1);
+    for (int loop = 0; loop < node.loops(); loop++) {
+      pages.add(link.ask(loop, new LoopCommand.ScheduleCall("list", after, ask)));
+    }
+    return Future.all(pages).map(all -> {
+      List<JsonObject> merged = new ArrayList<>();
+      for (int loop = 0; loop < node.loops(); loop++) {
+        JsonArray items = all.<JsonObject>resultAt(loop).getJsonArray("body");
+        items.forEach(item -> merged.add((JsonObject) item));
+      }
+      merged.sort(Comparator.comparing(s -> s.getString("id")));
+      return page(merged, limit);
+    });
+  }
+
+  private static JsonObject page(List<JsonObject> sorted, int limit) {
+    List<JsonObject> page = sorted.size() > limit ? sorted.subList(0, limit) : sorted;
+    return new JsonObject().put("items", new JsonArray(new ArrayList<>(page)))
+        .put("last", sorted.size() > limit ? page.get(page.size() - 1).getString("id") : null);
+  }
+}

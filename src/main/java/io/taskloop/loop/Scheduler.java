@@ -1,0 +1,529 @@
+package io.taskloop.loop;
+
+import io.taskloop.schedule.Overlap;
+import io.taskloop.schedule.Schedule;
+import io.taskloop.schedule.ScheduleSpec;
+import io.taskloop.task.Problem;
+import io.taskloop.task.ScheduleRef;
+import io.taskloop.task.Task;
+import io.taskloop.task.TaskSpec;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.NavigableMap;
+import java.util.Set;
+import java.util.TreeMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A loop's schedules (those whose id hashes to it, on the node that owns them): one heap of
+ * next fires with one armed Vert.x timer, as for sleeps, so nothing scans every schedule on a
+ * tick. A due tick fires a create on the loop its key hashes to, keyed by (schedule, tick):
+ * whichever node fires a tick, however often, the cluster's keys name one task for it, and the
+ * journal writes the fire record in that task's own commit. Ticks of one schedule are handled
+ * one after another; the overlap policy decides what a tick does while the previous run is
+ * unfinished, and ticks older than the catch-up window are recorded as missed.
+ */
+public final class Scheduler {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Scheduler.class);
+  /** How soon a tick whose create was refused (429, 503) is tried again. */
+  private static final long RETRY_MS = 1_000;
+  /** A buffered tick waits for the running task in long polls of this length. */
+  private static final long WATCH_MS = 60_000;
+  private static final long STATE_BOUND_MS = 5_000;
+  /** Missed ticks beyond the catch-up window are counted one by one up to this many per gap. */
+  private static final int MISSED_COUNTED = 100_000;
+
+  private final Vertx vertx;
+  private final NodeContext node;
+  private final LoopLink link;
+  private final Clock clock;
+  private final Journal journal;
+  private final NavigableMap<String, Schedule> held = new TreeMap<>();
+  /** Ids being created: a second create of one is a 409 even before the first is durable. */
+  private final Set<String> creating = new HashSet<>();
+  /** Schedules whose tick is being handled: the next waits for it. */
+  private final Set<String> busy = new HashSet<>();
+  private final Map<String, Long> armed = new HashMap<>();
+  private final Set<String> watching = new HashSet<>();
+  private final TimerQueue<Schedule> queue = new TimerQueue<>();
+  private long timerId = -1;
+  private long armedFor = Long.MAX_VALUE;
+  private boolean frozen;
+
+  Scheduler(Vertx vertx, NodeContext node, LoopLink link) {
+    this.vertx = vertx;
+    this.node = node;
+    this.link = link;
+    this.clock = node.clock();
+    this.journal = node.journal();
+  }
+
+  /** What a call answers: the HTTP status it stands for and the body. */
+  static JsonObject answer(int status, Object body) {
+    return new JsonObject().put("status", status).put("body", body);
+  }
+
+  // ---------------------------------------------------------------- clients' calls
+
+  /** A call reaches the schedule's home loop on this node (a list goes to the loop it names). */
+  Future<JsonObject> route(LoopCommand.ScheduleCall call) {
+    if (call.op().equals("list")) {
+      return Future.succeededFuture(answer(200, list(call.id(), call.body().getInteger("limit"))));
+    }
+    int home = node.homeOf(call.id());
+    if (home != link.self()) {
+      return link.ask(home, call);
+    }
+    return call(call.op(), call.id(), call.body());
+  }
+
+  /** Runs a client's call for schedule {@code id} on its home loop, which this is. */
+  private Future<JsonObject> call(String op, String id, JsonObject body) {
+    if (frozen) {
+      return Future.failedFuture(Problem.unavailable("this node is leaving the cluster; its schedules move to the others: retry"));
+    }
+    String owner = node.scheduleOwners().ownerOf(id);
+    if (owner != null && !owner.equals(node.nodeId())) {
+      return Future.failedFuture(Problem.unavailable("schedule " + id + " is moving between nodes; retry"));
+    }
+    return switch (op) {
+      case "create" -> create(id, body);
+      case "put" -> held.containsKey(id) ? replace(held.get(id), body) : create(id, body);
+      case "get" -> get(id);
+      case "delete" -> delete(id);
+      case "pause" -> pause(id, true);
+      case "resume" -> pause(id, false);
+      case "trigger" -> trigger(id);
+      default -> Future.failedFuture(Problem.internal("no schedule call " + op));
+    };
+  }
+
+  private Schedule existing(String id) {
+    Schedule s = held.get(id);
+    if (s == null) {
+      throw Problem.notFound("Schedule", "no schedule with id '" + id + "'");
+    }
+    return s;
+  }
+
+  private Future<JsonObject> create(String id, JsonObject body) {
+    if (held.containsKey(id) || creating.contains(id)) {
+      return Future.failedFuture(Problem.conflict("schedule '" + id + "' exists; PUT /v1/schedules/" + id + " replaces it"));
+    }
+    long now = clock.millis();
+    ScheduleSpec spec = ScheduleSpec.decode(body, id, now, node.decoder());
+    if (!node.reserveSchedule()) {
+      return Future.failedFuture(Problem.tooManyTasks("this node holds its limit of " + node.config().maxSchedules()
+          + " schedules (max_schedules)", 1));
+    }
+    // Versions count from the creating instant (x1000), so a schedule made again after a delete
+    // is newer than the old one's tombstone wherever that still lies.
+    Schedule s = new Schedule(spec, now, now * 1_000);
+    JsonObject record = s.toRecord();
+    creating.add(id);
+    return node.scheduleOwners().claim(id, record)
+        .compose(v -> journal.schedule(id, s.version(), false, record, true)
+            .onFailure(err -> node.scheduleOwners().unclaim(id, s.version())))
+        .transform(ar -> {
+          creating.remove(id);
+          if (ar.failed()) {
+            node.releaseSchedule();
+            return Future.failedFuture(ar.cause());
+          }
+          held.put(id, s);
+          node.metrics().schedules(1);
+          advance(s);
+          return Future.succeededFuture(answer(201, s.toJson(clock.millis())));
+        });
+  }
+
+  private Future<JsonObject> replace(Schedule s, JsonObject body) {
+    long now = clock.millis();
+    ScheduleSpec spec = ScheduleSpec.decode(body, s.id(), s.createdAt(), node.decoder());
+    return change(s, () -> s.replace(spec, now)).map(v -> answer(200, s.toJson(clock.millis())));
+  }
+
+  private Future<JsonObject> pause(String id, boolean paused) {
+    Schedule s = existing(id);
+    return change(s, () -> s.pause(paused, clock.millis())).map(v -> answer(200, s.toJson(clock.millis())));
+  }
+
+  private Future<JsonObject> delete(String id) {
+    Schedule s = existing(id);
+    return change(s, () -> s.delete(clock.millis())).map(v -> {
+      forget(id);
+      return answer(204, null);
+    });
+  }
+
+  /**
+   * A client's change: made, committed (a 503 if the commit fails, and the schedule is as it
+   * was), shared with the cluster, then the schedule carries on under its new definition.
+   */
+  private Future<Void> change(Schedule s, Runnable change) {
+    JsonObject before = s.toRecord();
+    change.run();
+    JsonObject record = s.toRecord();
+    return journal.schedule(s.id(), s.version(), s.deleted(), record, true).transform(ar -> {
+      if (ar.failed()) {
+        if (held.get(s.id()) == s) {
+          Schedule restored = Schedule.fromRecord(before, 0, node.decoder());
+          held.put(s.id(), restored);
+          advance(restored);
+        }
+        return Future.failedFuture(ar.cause());
+      }
+      node.scheduleOwners().share(s.id(), record);
+      armed.remove(s.id()); // the next fire may have moved: arm it afresh
+      advance(s);
+      return Future.succeededFuture();
+    });
+  }
+
+  private Future<JsonObject> get(String id) {
+    Schedule s = existing(id);
+    // Runs still unfinished when last seen are asked once, so the answer shows their states now.
+    List<Future<Task>> asked = new ArrayList<>();
+    for (Schedule.Run run : s.runs()) {
+      if (run.taskId() != null && !finished(run.state())) {
+        asked.add(link.askTask(run.taskId(), new LoopCommand.Get(run.taskId()), STATE_BOUND_MS)
+            .onSuccess(t -> s.noteState(t.id(), t.state().wire())));
+      }
+    }
+    return Future.join(asked).transform(ar -> Future.succeededFuture(answer(200, s.toJson(clock.millis()))));
+  }
+
+  private static boolean finished(String state) {
+    return state != null && !state.equals("pending") && !state.equals("running");
+  }
+
+  private Future<JsonObject> trigger(String id) {
+    Schedule s = existing(id);
+    return fire(s, clock.millis(), true).map(run -> answer(200, run));
+  }
+
+  /** This loop's schedules after id {@code after} (null: from the first), as clients read them. */
+  JsonArray list(String after, int limit) {
+    long now = clock.millis();
+    JsonArray out = new JsonArray();
+    for (Schedule s : (after == null ? held : held.tailMap(after, false)).values()) {
+      if (out.size() == limit) {
+        break;
+      }
+      out.add(s.toJson(now));
+    }
+    return out;
+  }
+
+  // ---------------------------------------------------------------- taking schedules up and handing them on
+
+  /**
+   * Takes up a schedule from its record (at start, or when this node becomes its owner): it
+   * carries on after its cursor, and ticks it missed meanwhile fire if they are inside its
+   * catch-up window. A record no newer than the one held changes nothing.
+   */
+  void install(JsonObject record, long firedUpTo) {
+    Schedule s;
+    try {
+      s = Schedule.fromRecord(record, firedUpTo, node.decoder());
+    } catch (Problem p) {
+      LOG.error("schedule {} cannot be taken up: its stored definition is refused now ({})", record.getString("id"),
+          p.getMessage());
+      return;
+    }
+    Schedule had = held.get(s.id());
+    if (s.deleted() || had != null && had.version() >= s.version()) {
+      return;
+    }
+    if (had == null) {
+      node.forceReserveSchedule();
+      node.metrics().schedules(1);
+    }
+    held.put(s.id(), s);
+    armed.remove(s.id());
+    advance(s);
+  }
+
+  /** Another node owns the schedule now: it leaves this loop (its record stays with the cluster). */
+  void uninstall(String id) {
+    if (held.containsKey(id)) {
+      forget(id);
+    }
+  }
+
+  private void forget(String id) {
+    held.remove(id);
+    armed.remove(id);
+    busy.remove(id);
+    node.releaseSchedule();
+    node.metrics().schedules(-1);
+  }
+
+  /** The ids of this loop's schedules (a cluster's rebalance compares them with who owns what). */
+  List<String> ids() {
+    return new ArrayList<>(held.keySet());
+  }
+
+  /** A graceful leave: nothing fires here any more; the records are with the cluster already. */
+  void freeze() {
+    frozen = true;
+    stop();
+  }
+
+  void stop() {
+    if (timerId >= 0) {
+      vertx.cancelTimer(timerId);
+      timerId = -1;
+    }
+    armedFor = Long.MIN_VALUE;
+  }
+
+  int size() {
+    return held.size();
+  }
+
+  // ---------------------------------------------------------------- ticks
+
+  /** Handles the schedule's next tick if it is due, else arms it; ticks of one schedule go one at a time. */
+  private void advance(Schedule s) {
+    String id = s.id();
+    if (frozen || held.get(id) != s || busy.contains(id)) {
+      return;
+    }
+    long now = clock.millis();
+    long tick = s.next();
+    if (tick == Long.MAX_VALUE) {
+      armed.remove(id);
+      return;
+    }
+    if (tick > now) {
+      arm(s, tick, now);
+      return;
+    }
+    long windowStart = now - s.spec().catchupWindowMs();
+    if (tick < windowStart) {
+      long count = 0;
+      long last = tick;
+      while (tick < windowStart && count < MISSED_COUNTED) {
+        last = tick;
+        count++;
+        tick = s.spec().nextAfter(tick);
+      }
+      s.missed(count, tick < windowStart ? windowStart - 1 : last, now);
+      LOG.info("schedule {}: {} ticks up to {} are older than its catch-up window of {} ms and are recorded as missed",
+          id, count, java.time.Instant.ofEpochMilli(last), s.spec().catchupWindowMs());
+      node.metrics().scheduleTicks("missed", count);
+      persist(s);
+      advance(s);
+      return;
+    }
+    busy.add(id);
+    long due = tick;
+    fire(s, due, false).onComplete(ar -> {
+      busy.remove(id);
+      if (ar.failed()) {
+        LOG.warn("schedule {}: tick {} did not fire ({}); trying again in {} ms", id, java.time.Instant.ofEpochMilli(due),
+            ar.cause().getMessage(), RETRY_MS);
+        arm(s, clock.millis() + RETRY_MS, clock.millis());
+      } else {
+        advance(s);
+      }
+    });
+  }
+
+  /**
+   * What tick {@code tick} does, as the overlap policy says: answers the run
+   * {@code {tick, outcome, task_id}} with outcome {@code fired}, {@code skipped} or {@code buffered}.
+   * A trigger ({@code manual}) never moves the cursor, and never waits: while a run is unfinished
+   * it is skipped under {@code skip} and {@code buffer_one}.
+   */
+  private Future<JsonObject> fire(Schedule s, long tick, boolean manual) {
+    Overlap overlap = s.spec().overlap();
+    String previous = s.latest();
+    Future<Boolean> running = overlap == Overlap.ALLOW || previous == null ? Future.succeededFuture(false)
+        : unfinished(s, previous);
+    return running.compose(busyRun -> {
+      long now = clock.millis();
+      if (!busyRun) {
+        return create(s, tick, manual);
+      }
+      switch (overlap) {
+        case CANCEL_OTHER -> {
+          return link.askTask(previous, new LoopCommand.Cancel(previous), STATE_BOUND_MS)
+              .transform(ar -> create(s, tick, manual));
+        }
+        case BUFFER_ONE -> {
+          if (!manual && s.buffered() == 0) {
+            s.buffer(tick, now);
+            persist(s);
+            watch(s, previous);
+            return Future.succeededFuture(run(tick, "buffered", null));
+          }
+          return skip(s, tick, manual, now);
+        }
+        default -> {
+          return skip(s, tick, manual, now);
+        }
+      }
+    });
+  }
+
+  private Future<JsonObject> skip(Schedule s, long tick, boolean manual, long now) {
+    if (!manual) {
+      s.skipped(tick, now);
+      persist(s);
+    }
+    node.metrics().scheduleTicks("skipped", 1);
+    return Future.succeededFuture(run(tick, "skipped", null));
+  }
+
+  private static JsonObject run(long tick, String outcome, String taskId) {
+    return new JsonObject().put("tick", java.time.Instant.ofEpochMilli(tick).toString()).put("outcome", outcome)
+        .put("task_id", taskId);
+  }
+
+  /** Whether the previous run's task is still unfinished; a task that cannot be asked counts as unfinished. */
+  private Future<Boolean> unfinished(Schedule s, String taskId) {
+    return link.askTask(taskId, new LoopCommand.Get(taskId), STATE_BOUND_MS).map(t -> {
+      if (t.isFinished()) {
+        s.runEnded(taskId, t.state().wire());
+      } else {
+        s.noteState(taskId, t.state().wire());
+      }
+      return !t.isFinished();
+    }).recover(err -> {
+      if (err instanceof Problem p && p.status() == 404) {
+        s.runEnded(taskId, null);
+        return Future.succeededFuture(false);
+      }
+      return Future.succeededFuture(true);
+    });
+  }
+
+  /** The buffered tick fires once the run before it finishes. */
+  private void watch(Schedule s, String taskId) {
+    if (!watching.add(s.id())) {
+      return;
+    }
+    link.askTask(taskId, new LoopCommand.Await(taskId, WATCH_MS), WATCH_MS + LoopLink.WAIT_SLACK_MS).onComplete(ar -> {
+      watching.remove(s.id());
+      if (held.get(s.id()) != s || s.buffered() == 0) {
+        return;
+      }
+      boolean gone = ar.failed() && ar.cause() instanceof Problem p && p.status() == 404;
+      if (ar.succeeded() && ar.result().isFinished() || gone) {
+        s.runEnded(taskId, gone ? null : ar.result().state().wire());
+        long tick = s.buffered();
+        busy.add(s.id());
+        create(s, tick, false).onComplete(done -> {
+          busy.remove(s.id());
+          advance(s);
+        });
+      } else {
+        watch(s, taskId);
+      }
+    });
+  }
+
+  /** The fired task: the schedule's task with its label and its tick, created under the key (schedule, tick). */
+  private Future<JsonObject> create(Schedule s, long tick, boolean manual) {
+    String id = s.id();
+    JsonObject body = s.spec().task().copy();
+    JsonObject labels = body.getJsonObject("labels", new JsonObject()).copy().put(ScheduleSpec.LABEL, id);
+    body.put("labels", labels).put("schedule", new ScheduleRef(id, tick, manual).toJson());
+    TaskSpec spec;
+    try {
+      spec = node.decoder().decodeStored(body);
+    } catch (Problem p) {
+      return Future.failedFuture(p);
+    }
+    String key = "schedule:" + id + (manual ? ":manual:" : ":") + tick;
+    return link.ask(node.homeOf(key), new LoopCommand.Create(spec, key, 0)).transform(ar -> {
+      long now = clock.millis();
+      if (ar.failed()) {
+        if (ar.cause() instanceof Problem p && p.status() == 422 && !manual) {
+          // The key was used with an older definition: the tick fired before this definition.
+          s.fired(tick, null, false, null, now);
+          persist(s);
+          return Future.succeededFuture(run(tick, "fired", null));
+        }
+        return Future.failedFuture(ar.cause());
+      }
+      Task task = ar.result().task();
+      if (held.get(id) == s) {
+        s.fired(tick, task.id(), manual, task.state().wire(), now);
+        persist(s);
+      }
+      node.metrics().scheduleTicks("fired", 1);
+      return Future.succeededFuture(run(tick, "fired", task.id()).put("replayed", ar.result().replayed()));
+    });
+  }
+
+  /** What a tick changed: written until it lands, and shared with the cluster. */
+  private void persist(Schedule s) {
+    JsonObject record = s.toRecord();
+    journal.schedule(s.id(), s.version(), s.deleted(), record, false);
+    node.scheduleOwners().share(s.id(), record);
+  }
+
+  // ---------------------------------------------------------------- the heap of next fires
+
+  private void arm(Schedule s, long when, long now) {
+    Long at = armed.get(s.id());
+    if (at != null && at == when) {
+      return;
+    }
+    armed.put(s.id(), when);
+    queue.add(when, s);
+    if (when < armedFor) {
+      if (timerId >= 0) {
+        vertx.cancelTimer(timerId);
+      }
+      armedFor = when;
+      timerId = vertx.setTimer(Math.max(1, when - now), t -> {
+        timerId = -1;
+        armedFor = Long.MAX_VALUE;
+        runDue();
+      });
+    }
+  }
+
+  /** Handles every schedule due by the clock (an entry whose schedule moved on is stale and dropped). */
+  void runDue() {
+    if (frozen) {
+      return;
+    }
+    long now = clock.millis();
+    List<Schedule> due = new ArrayList<>();
+    while (!queue.isEmpty() && queue.peekDue() <= now) {
+      long when = queue.peekDue();
+      Schedule s = queue.poll();
+      Long at = armed.get(s.id());
+      if (at != null && at == when && held.get(s.id()) == s) {
+        armed.remove(s.id());
+        due.add(s);
+      }
+    }
+    due.forEach(this::advance);
+    if (!queue.isEmpty() && queue.peekDue() < armedFor) {
+      long next = queue.peekDue();
+      armedFor = next;
+      timerId = vertx.setTimer(Math.max(1, next - now), t -> {
+        timerId = -1;
+        armedFor = Long.MAX_VALUE;
+        runDue();
+      });
+    }
+  }
+}
