@@ -241,6 +241,40 @@ class EventBusApiTest {
     refused(429, CREATE, external());
   }
 
+  // ------------------------------------------------------------------ schedules
+
+  @Test
+  void schedulesAreMadeTriggeredPausedListedAndDeletedOnTheBus() {
+    JsonObject made = ask("taskloop.v1.schedules.create", new JsonObject().put("id", "bus-nightly")
+        .put("cron", "30 2 * * *").put("time_zone", "Europe/Berlin").put("task", sleep(0, "night")));
+    assertEquals("bus-nightly", made.getString("id"));
+    assertEquals(5, made.getJsonArray("next_fires").size());
+    refused(409, "taskloop.v1.schedules.create", new JsonObject().put("id", "bus-nightly").put("cron", "* * * * *")
+        .put("task", sleep(0, null)));
+    JsonObject bad = refused(422, "taskloop.v1.schedules.create", new JsonObject().put("cron", "* * * * *")
+        .put("task", new JsonObject().put("type", "sleep")));
+    assertEquals("/task/delay_ms", bad.getString("pointer"));
+
+    JsonObject run = ask("taskloop.v1.schedules.trigger", new JsonObject().put("id", "bus-nightly"));
+    assertEquals("fired", run.getString("outcome"));
+    JsonObject task = server.awaitDone(run.getString("task_id"));
+    assertEquals("night", task.getString("result"));
+    assertEquals("bus-nightly", task.getJsonObject("schedule").getString("id"));
+
+    assertEquals(true, ask("taskloop.v1.schedules.pause", new JsonObject().put("id", "bus-nightly")).getBoolean("paused"));
+    assertEquals(false, ask("taskloop.v1.schedules.resume", new JsonObject().put("id", "bus-nightly")).getBoolean("paused"));
+    JsonObject replaced = ask("taskloop.v1.schedules.replace", new JsonObject().put("id", "bus-nightly")
+        .put("every_ms", 60_000).put("task", sleep(0, "often")));
+    assertEquals(60_000L, replaced.getLong("every_ms"));
+    assertEquals("bus-nightly", ask("taskloop.v1.schedules.get", new JsonObject().put("id", "bus-nightly")).getString("id"));
+    JsonObject page = ask("taskloop.v1.schedules.list", new JsonObject().put("limit", 10));
+    assertEquals(1, page.getJsonArray("items").size());
+    assertEquals(null, page.getString("next_cursor"));
+    ask("taskloop.v1.schedules.delete", new JsonObject().put("id", "bus-nightly"));
+    refused(404, "taskloop.v1.schedules.get", new JsonObject().put("id", "bus-nightly"));
+    refused(422, "taskloop.v1.schedules.get", new JsonObject());
+  }
+
   // ------------------------------------------------------------------ helpers
 
   private Message<Object> request(String address, Object body) {
