@@ -110,7 +110,7 @@ public final class ClusterSchedules implements ScheduleOwners {
       String value = page.get(id);
       JsonObject record = value == null ? null : new JsonObject(value);
       if (record != null && !record.getBoolean("deleted", false)) {
-        out.add(Schedule.fromRecord(record, 0, node.decoder()).toJson(now));
+        out.add(Schedule.fromRecord(record, 0, node.decoder()).toJson(now).put("owner", ownerOf(id)));
       }
     }
   }

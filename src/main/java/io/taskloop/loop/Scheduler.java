@@ -144,19 +144,19 @@ public final class Scheduler {
           held.put(id, s);
           node.metrics().schedules(1);
           advance(s);
-          return Future.succeededFuture(answer(201, s.toJson(clock.millis())));
+          return Future.succeededFuture(answer(201, view(s)));
         });
   }
 
   private Future<JsonObject> replace(Schedule s, JsonObject body) {
     long now = clock.millis();
     ScheduleSpec spec = ScheduleSpec.decode(body, s.id(), s.createdAt(), node.decoder());
-    return change(s, () -> s.replace(spec, now)).map(v -> answer(200, s.toJson(clock.millis())));
+    return change(s, () -> s.replace(spec, now)).map(v -> answer(200, view(s)));
   }
 
   private Future<JsonObject> pause(String id, boolean paused) {
     Schedule s = existing(id);
-    return change(s, () -> s.pause(paused, clock.millis())).map(v -> answer(200, s.toJson(clock.millis())));
+    return change(s, () -> s.pause(paused, clock.millis())).map(v -> answer(200, view(s)));
   }
 
   private Future<JsonObject> delete(String id) {
@@ -201,7 +201,12 @@ public final class Scheduler {
             .onSuccess(t -> s.noteState(t.id(), t.state().wire())));
       }
     }
-    return Future.join(asked).transform(ar -> Future.succeededFuture(answer(200, s.toJson(clock.millis()))));
+    return Future.join(asked).transform(ar -> Future.succeededFuture(answer(200, view(s))));
+  }
+
+  /** The schedule as a client reads it: with its next fires from now and the node that owns it. */
+  private JsonObject view(Schedule s) {
+    return s.toJson(clock.millis()).put("owner", node.nodeId());
   }
 
   private static boolean finished(String state) {
@@ -221,7 +226,7 @@ public final class Scheduler {
       if (out.size() == limit) {
         break;
       }
-      out.add(s.toJson(now));
+      out.add(s.toJson(now).put("owner", node.nodeId()));
     }
     return out;
   }
