@@ -1,6 +1,7 @@
 package io.taskloop.http;
 
 import io.taskloop.loop.ScheduleCalls;
+import io.taskloop.schedule.ScheduleSpec;
 import io.taskloop.task.Problem;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
@@ -23,7 +24,11 @@ final class ScheduleRoutes {
     router.get("/v1/schedules").handler(this::list);
     router.get("/v1/schedules/:id").handler(ctx -> send(ctx, calls.call("get", id(ctx), new JsonObject())));
     router.put("/v1/schedules/:id").handler(ctx -> {
-      String id = id(ctx);
+      String id = ctx.pathParam("id");
+      if (!ScheduleSpec.ID.matcher(id).matches()) {
+        throw Problem.invalidParameter("id", "a schedule id is 1 to 128 letters, digits, '.', '_' or '-', starting with"
+            + " a letter or digit");
+      }
       send(ctx, calls.call("put", id, HttpApi.body(ctx)));
     });
     router.delete("/v1/schedules/:id").handler(ctx -> send(ctx, calls.call("delete", id(ctx), new JsonObject())));
@@ -53,7 +58,7 @@ final class ScheduleRoutes {
   /** An id in the path that no schedule could have is a 404, as for any unknown schedule. */
   private static String id(RoutingContext ctx) {
     String id = ctx.pathParam("id");
-    if (!io.taskloop.schedule.ScheduleSpec.ID.matcher(id).matches()) {
+    if (!ScheduleSpec.ID.matcher(id).matches()) {
       throw Problem.notFound("Schedule", "no schedule with id '" + id + "'");
     }
     return id;

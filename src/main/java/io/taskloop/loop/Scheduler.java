@@ -1,10 +1,12 @@
 package io.taskloop.loop;
 
+import io.taskloop.schedule.EveryCadence;
 import io.taskloop.schedule.Overlap;
 import io.taskloop.schedule.Schedule;
 import io.taskloop.schedule.ScheduleSpec;
 import io.taskloop.task.Problem;
 import io.taskloop.task.ScheduleRef;
+import io.taskloop.task.SpecDecoder;
 import io.taskloop.task.Task;
 import io.taskloop.task.TaskSpec;
 import io.vertx.core.Future;
@@ -41,8 +43,10 @@ public final class Scheduler {
   /** A buffered tick waits for the running task in long polls of this length. */
   private static final long WATCH_MS = 60_000;
   private static final long STATE_BOUND_MS = 5_000;
-  /** Missed ticks beyond the catch-up window are counted one by one up to this many per gap. */
+  /** Missed ticks of a cron beyond the catch-up window are counted one by one up to this many per gap. */
   private static final int MISSED_COUNTED = 100_000;
+  /** ... and this many per turn of the loop. */
+  private static final int MISSED_PER_TURN = 500;
 
   private final Vertx vertx;
   private final NodeContext node;
@@ -318,19 +322,7 @@ public final class Scheduler {
     }
     long windowStart = now - s.spec().catchupWindowMs();
     if (tick < windowStart) {
-      long count = 0;
-      long last = tick;
-      while (tick < windowStart && count < MISSED_COUNTED) {
-        last = tick;
-        count++;
-        tick = s.spec().nextAfter(tick);
-      }
-      s.missed(count, tick < windowStart ? windowStart - 1 : last, now);
-      LOG.info("schedule {}: {} ticks up to {} are older than its catch-up window of {} ms and are recorded as missed",
-          id, count, java.time.Instant.ofEpochMilli(last), s.spec().catchupWindowMs());
-      node.metrics().scheduleTicks("missed", count);
-      persist(s);
-      advance(s);
+      skipMissed(s, tick, windowStart, 0);
       return;
     }
     busy.add(id);
@@ -345,6 +337,58 @@ public final class Scheduler {
         advance(s);
       }
     });
+  }
+
+  /**
+   * Records the ticks from {@code tick} up to {@code windowStart} as missed: counted by
+   * arithmetic for {@code every_ms}, one by one for cron, a bounded number per turn of the loop
+   * (the rest in the next turns, the schedule busy meanwhile), and past {@link #MISSED_COUNTED}
+   * in one gap skipped over uncounted, so no gap however long holds the loop.
+   */
+  private void skipMissed(Schedule s, long tick, long windowStart, long countedBefore) {
+    String id = s.id();
+    if (frozen || held.get(id) != s) {
+      busy.remove(id);
+      return;
+    }
+    long now = clock.millis();
+    long count = 0;
+    long last = tick;
+    long next = tick;
+    long cursor;
+    if (s.spec().cadence() instanceof EveryCadence every) {
+      long upTo = s.spec().endAt() != 0 ? Math.min(windowStart - 1, s.spec().endAt()) : windowStart - 1;
+      count = (upTo - tick) / every.everyMs() + 1;
+      last = tick + (count - 1) * every.everyMs();
+      next = s.spec().nextAfter(last);
+      cursor = last;
+    } else {
+      while (next < windowStart && count < MISSED_PER_TURN) {
+        last = next;
+        count++;
+        next = s.spec().nextAfter(next);
+      }
+      cursor = last;
+      if (next < windowStart && countedBefore + count >= MISSED_COUNTED) {
+        cursor = windowStart - 1; // too many to count: the rest of the gap is passed over
+        next = s.spec().nextAfter(cursor);
+      }
+    }
+    s.missed(count, last, cursor, now);
+    node.metrics().scheduleTicks("missed", count);
+    long total = countedBefore + count;
+    if (next < windowStart) {
+      busy.add(id);
+      long from = next;
+      vertx.runOnContext(v -> skipMissed(s, from, windowStart, total));
+      return;
+    }
+    busy.remove(id);
+    LOG.info("schedule {}: {} ticks up to {} were older than its catch-up window of {} ms: recorded as missed{}", id,
+        total, java.time.Instant.ofEpochMilli(last), s.spec().catchupWindowMs(),
+        cursor != last ? " (more passed uncounted)" : "");
+    persist(s);
+    advance(s);
   }
 
   /**
@@ -453,7 +497,7 @@ public final class Scheduler {
     } catch (Problem p) {
       return Future.failedFuture(p);
     }
-    String key = "schedule:" + id + (manual ? ":manual:" : ":") + tick;
+    String key = SpecDecoder.SCHEDULE_KEYS + id + (manual ? ":manual:" : ":") + tick;
     return link.ask(node.homeOf(key), new LoopCommand.Create(spec, key, 0)).transform(ar -> {
       long now = clock.millis();
       if (ar.failed()) {

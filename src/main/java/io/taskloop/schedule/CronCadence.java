@@ -17,6 +17,7 @@ import java.time.LocalDateTime;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
+import java.time.temporal.ChronoUnit;
 import java.time.zone.ZoneOffsetTransition;
 import java.time.zone.ZoneRules;
 import java.util.List;
@@ -106,7 +107,8 @@ public final class CronCadence implements Cadence {
   public long nextAfter(long afterMs) {
     Instant after = Instant.ofEpochMilli(afterMs);
     ZoneRules rules = zone.getRules();
-    LocalDateTime cursor = LocalDateTime.ofInstant(after, zone);
+    // Ticks fall on whole seconds: from the second under afterMs, the next is past afterMs too.
+    LocalDateTime cursor = LocalDateTime.ofInstant(after, zone).truncatedTo(ChronoUnit.SECONDS);
     // Inside an overlap, a wall-clock time before this one may still have an occurrence ahead.
     for (ZoneOffsetTransition t : new ZoneOffsetTransition[] {rules.previousTransition(after.plusMillis(1)),
         rules.nextTransition(after)}) {

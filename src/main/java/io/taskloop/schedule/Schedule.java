@@ -154,11 +154,15 @@ public final class Schedule {
     touched(now);
   }
 
-  /** {@code count} ticks up to {@code last} passed beyond the catch-up window and never fire. */
-  public void missed(long count, long last, long now) {
+  /**
+   * {@code count} ticks, the latest {@code last}, passed beyond the catch-up window and never
+   * fire; the schedule carries on after {@code cursor} ({@code last}, or later when a gap too
+   * long to count was passed over).
+   */
+  public void missed(long count, long last, long cursor, long now) {
     missed += count;
     remember(recentMissed, last);
-    cursor = Math.max(cursor, last);
+    this.cursor = Math.max(this.cursor, cursor);
     touched(now);
   }
 

@@ -58,11 +58,17 @@ public final class SpecDecoder {
 
   public static final String IDEMPOTENCY_KEY = "Idempotency-Key";
   private static final int MAX_KEY_LENGTH = 200;
+  /** The keys schedules' fires are created under ({@code schedule:<id>:<tick>}): not a client's to take. */
+  public static final String SCHEDULE_KEYS = "schedule:";
 
   /** An {@code Idempotency-Key} as given (null when absent), or a 422 naming the header. */
   public static String idempotencyKey(String key) {
     if (key != null && (key.isBlank() || key.length() > MAX_KEY_LENGTH)) {
       throw Problem.invalidParameter(IDEMPOTENCY_KEY, "the key must be 1 to " + MAX_KEY_LENGTH + " characters");
+    }
+    if (key != null && key.startsWith(SCHEDULE_KEYS)) {
+      throw Problem.invalidParameter(IDEMPOTENCY_KEY, "keys starting with '" + SCHEDULE_KEYS + "' name schedules' ticks;"
+          + " choose another");
     }
     return key;
   }

@@ -21,6 +21,16 @@ class CadenceTest {
   private static final ZoneId BERLIN = ZoneId.of("Europe/Berlin");
 
   @Test
+  void ticksFallOnWholeSecondsWhateverTheInstantCountedFrom() {
+    CronCadence everySecond = CronCadence.parse("* * * * * *", "UTC");
+    long at = Instant.parse("2026-12-02T12:00:00.437Z").toEpochMilli();
+    assertEquals(Instant.parse("2026-12-02T12:00:01Z").toEpochMilli(), everySecond.nextAfter(at));
+    assertEquals(Instant.parse("2026-12-02T12:00:01Z").toEpochMilli(), everySecond.nextAfter(at - 437));
+    assertEquals(Instant.parse("2026-12-02T12:01:00Z").toEpochMilli(),
+        CronCadence.parse("* * * * *", "Europe/Berlin").nextAfter(at));
+  }
+
+  @Test
   void aDaily0230InBerlinFiresOnceEachDayAcrossBothChanges() {
     CronCadence daily = CronCadence.parse("30 2 * * *", "Europe/Berlin");
     assertEquals(List.of("2026-03-28T01:30:00Z", "2026-03-29T01:00:00Z", "2026-03-30T00:30:00Z"),

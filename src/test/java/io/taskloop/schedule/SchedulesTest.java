@@ -236,6 +236,22 @@ class SchedulesTest {
   }
 
   @Test
+  void aGapTooLongToCountIsPassedOverAndTheScheduleCarriesOn() {
+    server.post("/v1/schedules", new JsonObject().put("id", "long-gap").put("cron", "* * * * * *")
+        .put("catchup_window_ms", 0).put("task", sleep(0, null))).expect(201);
+    server.post("/v1/schedules/long-gap/pause", null).expect(200);
+    server.advance(2L * 24 * 3600 * 1000); // two days of one tick a second: 172,800 ticks
+    server.post("/v1/schedules/long-gap/resume", null).expect(200);
+    within(30, "the gap was passed over", () -> server.get("/v1/schedules/long-gap").json().getJsonObject("missed")
+        .getLong("count") >= 100_000);
+    JsonObject s = server.get("/v1/schedules/long-gap").json();
+    assertEquals(100_000L, s.getJsonObject("missed").getLong("count"), "counted one by one up to 100,000, the rest passed over");
+    assertEquals(at(START + 2L * 24 * 3600 * 1000 + 1_000), s.getJsonArray("next_fires").getString(0));
+    server.advance(1_000);
+    awaitFired("long-gap", 1);
+  }
+
+  @Test
   void endAtStopsItAndStartAtBeginsIt() {
     server.post("/v1/schedules", every(1_000, sleep(0, null)).put("id", "window")
         .put("start_at", at(START + 2_000)).put("end_at", at(START + 4_000))).expect(201);
@@ -296,6 +312,8 @@ class SchedulesTest {
     server.post("/v1/schedules", every(1_000, sleep(0, null)).put("colour", "red")).problem(422, "/colour");
     server.post("/v1/schedules", every(1_000, sleep(0, null)).put("id", "no spaces")).problem(422, "/id");
     server.put("/v1/schedules/a", every(1_000, sleep(0, null)).put("id", "b")).problem(422, "/id");
+    server.put("/v1/schedules/no%20spaces", every(1_000, sleep(0, null))).problem(422, "id");
+    server.post("/v1/tasks", sleep(0, null), Map.of("Idempotency-Key", "schedule:x:1")).problem(422, "Idempotency-Key");
     server.sendRaw("/v1/schedules", "{not json", "application/json").problem(400, null);
     assertEquals(0, server.get("/v1/schedules").json().getJsonArray("items").size(), "nothing was made");
   }
