@@ -46,8 +46,13 @@ USER 10001:0
 COPY --from=build --chown=10001:0 /out/ /
 VOLUME /data
 
-# Listen beyond loopback: the defaults (127.0.0.1) are for a developer's machine.
+# Listen beyond loopback: the defaults (127.0.0.1) are for a developer's machine. Beyond
+# loopback a node asks who calls: API keys from a file of their hashes, mounted from a Secret
+# (k8s/keys-secret.example.yaml; docker run -v ./keys.json:/etc/taskloop/keys/keys.json:ro ...).
+# Set TASKLOOP_AUTH=none to run open on purpose, or jwt with a public key.
 ENV TASKLOOP_HTTP_HOST=0.0.0.0 \
+    TASKLOOP_AUTH=keys \
+    TASKLOOP_AUTH_KEYS_FILE=/etc/taskloop/keys/keys.json \
     TASKLOOP_CLUSTER_HOST=0.0.0.0 \
     TASKLOOP_DATA_DIR=/data \
     HOME=/tmp \

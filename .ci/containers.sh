@@ -83,7 +83,15 @@ rm -f "$LOGS"/*.log
 PODMAN=(podman --runtime runc)
 NOFILE=$(ulimit -Hn)
 [ "$NOFILE" = unlimited ] && NOFILE=1048576
-RUN_FLAGS=(--label "$LABEL" --ulimit "nofile=$NOFILE:$NOFILE" --ulimit nproc=4096:4096 --memory 1g)
+# The image asks for API keys beyond loopback: one admin key for this run, its hash in a keys
+# file mounted where the image looks (TASKLOOP_AUTH_KEYS_FILE), as a Secret would be.
+KEY=$(head -c 32 /dev/urandom | base64 | tr -d '/+=')
+printf '{"keys":[{"id":"ci","hash":"sha256:%s","tenant":"ci","scopes":["admin"]}]}\n' \
+  "$(printf '%s' "$KEY" | sha256sum | cut -d' ' -f1)" > "$WORK/keys.json"
+chmod 644 "$WORK/keys.json"
+AUTH=(-H "Authorization: Bearer $KEY")
+RUN_FLAGS=(--label "$LABEL" --ulimit "nofile=$NOFILE:$NOFILE" --ulimit nproc=4096:4096 --memory 1g
+  -v "$WORK/keys.json:/etc/taskloop/keys/keys.json:ro")
 
 passed=0
 failed=0
@@ -136,7 +144,7 @@ http() {
   local out code
   local -a data=()
   [ $# -ge 4 ] && data=(-H 'Content-Type: application/json' -d "$4")
-  out=$(curl -s --max-time 40 -w '\n%{http_code} %header{retry-after}' -X "$1" "http://127.0.0.1:$2$3" "${data[@]}") || true
+  out=$(curl -s --max-time 40 -w '\n%{http_code} %header{retry-after}' "${AUTH[@]}" -X "$1" "http://127.0.0.1:$2$3" "${data[@]}") || true
   local nl=$'\n'
   code=${out##*"$nl"}
   case "$code" in
@@ -158,7 +166,7 @@ until_ready() {
 }
 # cluster_size PORT: how many nodes this node's GET /v1/cluster lists (each answered over the event bus)
 cluster_size() {
-  curl -s --max-time 10 "http://127.0.0.1:$1/v1/cluster" 2>/dev/null | jq -r '.nodes | length' 2>/dev/null || echo 0
+  curl -s --max-time 10 "${AUTH[@]}" "http://127.0.0.1:$1/v1/cluster" 2>/dev/null | jq -r '.nodes | length' 2>/dev/null || echo 0
 }
 # until_cluster SECONDS N CONTAINER...: every listed container is ready and sees N nodes
 until_cluster() {
@@ -174,7 +182,7 @@ until_cluster() {
   done
   return 1
 }
-node_id() { curl -s --max-time 10 "http://127.0.0.1:$1/v1/cluster" | jq -r '.node'; }
+node_id() { curl -s --max-time 10 "${AUTH[@]}" "http://127.0.0.1:$1/v1/cluster" | jq -r '.node'; }
 
 # ---------------------------------------------------------------- 1. base images and the image
 
@@ -265,7 +273,7 @@ entrypoint=$(inspect '{{json .Config.Entrypoint}}' | jq -r 'join(" ")')
 hz_flags=$(sed -n -E 's/.*<hazelcast.jvm.flags>(.*)<\/hazelcast.jvm.flags>.*/\1/p' pom.xml)
 [[ " $cmdline " == *" $hz_flags "* && "$cmdline" == *"-Dhazelcast.phone.home.enabled=false"* ]] \
   && ok "with pom.xml's Hazelcast flags and phone-home off" || bad "PID 1 lacks the Hazelcast flags"
-metrics=$(curl -s --max-time 10 "http://127.0.0.1:$P/metrics" || true)
+metrics=$(curl -s --max-time 10 "${AUTH[@]}" "http://127.0.0.1:$P/metrics" || true)
 grep -q 'jvm_memory_used_bytes{area="heap",id="ZHeap"' <<<"$metrics" \
   && ok "the JVM runs ZGC (its heap is ZHeap in /metrics)" || bad "no ZHeap in /metrics: not ZGC"
 # MaxRAMPercentage=75 of the container's 1 GiB limit: 768 MiB.
@@ -275,6 +283,10 @@ heap=$(sed -n -E 's/^jvm_memory_max_bytes\{area="heap",id="ZHeap"\} ([0-9.E+]+).
 "${PODMAN[@]}" exec "$SINGLE" sh -c 'test "$TASKLOOP_DATA_DIR" = /data && test "$(stat -c %u:%g:%a /data)" = 10001:0:775 && touch /data/probe && rm /data/probe' \
   && ok "/data (an anonymous volume here) is 10001:0, mode 775, writable by the node" \
   || bad "/data is $("${PODMAN[@]}" exec "$SINGLE" stat -c %u:%g:%a /data), not writable by 10001"
+unauthorized=$(curl -s -o /dev/null -w '%{http_code} %header{www-authenticate}' --max-time 10 -X POST \
+  -H 'Content-Type: application/json' -d '{"type":"sleep","delay_ms":0}' "http://127.0.0.1:$P/v1/tasks" || true)
+[[ "$unauthorized" == "401 Bearer"* ]] && ok "beyond loopback the image asks for a key: $unauthorized" \
+  || bad "a create without a key got '$unauthorized', not 401 with WWW-Authenticate: Bearer"
 read -r status body < <(http POST "$P" "/v1/tasks?wait=5" '{"type":"sleep","delay_ms":200,"result":"hi"}')
 [ "$status" = 201 ] && [ "$(jq -r .result <<<"$body")" = hi ] && ok "a sleep task runs to its result" \
   || bad "sleep task: $status $body"
@@ -374,7 +386,7 @@ wave() { # wave TAG SLEEP-MS: creates the wave's tasks, 10 through each node and
 forwards() {
   local p total=0 n
   for p in "${PORTS[@]}"; do
-    n=$(curl -s --max-time 10 "http://127.0.0.1:$p/metrics" | sed -n -E 's/^taskloop_forwards_total\{scope="node"\} ([0-9]+).*/\1/p')
+    n=$(curl -s --max-time 10 "${AUTH[@]}" "http://127.0.0.1:$p/metrics" | sed -n -E 's/^taskloop_forwards_total\{scope="node"\} ([0-9]+).*/\1/p')
     total=$(( total + ${n:-0} ))
   done
   echo "$total"

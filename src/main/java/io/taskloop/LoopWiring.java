@@ -1,6 +1,7 @@
 package io.taskloop;
 
 import com.hazelcast.core.HazelcastInstance;
+import io.taskloop.auth.Authenticator;
 import io.taskloop.bus.EventBusApi;
 import io.taskloop.cluster.Adoption;
 import io.taskloop.cluster.ClusterKeys;
@@ -47,9 +48,11 @@ final class LoopWiring implements LoopVerticle.Services {
   private volatile Adoption adoption;
 
   private final Stores.Opened store;
+  private final Authenticator authenticator;
 
   LoopWiring(Vertx vertx, NodeContext node, Buffer contract, HazelcastInstance hz, Supplier<Boolean> ready,
-      Stores.Opened store) {
+      Stores.Opened store, Authenticator authenticator) {
+    this.authenticator = authenticator;
     this.store = store;
     this.vertx = vertx;
     this.node = node;
@@ -122,7 +125,7 @@ final class LoopWiring implements LoopVerticle.Services {
         // tell the protocols apart before the connection is handed over, so a client that sends
         // nothing would never meet the read timeout.
         .setHttp2ClearTextEnabled(false);
-    HttpApi api = new HttpApi(node, loop.link(), report::cluster, ready);
+    HttpApi api = new HttpApi(node, loop.link(), report::cluster, ready, authenticator);
     return api.serve(vertx, vertx.createHttpServer(options), contract, openConnections)
         .listen()
         .onSuccess(server -> port = server.actualPort());

@@ -1,6 +1,7 @@
 package io.taskloop;
 
 import com.hazelcast.core.HazelcastInstance;
+import io.taskloop.auth.Authenticator;
 import io.taskloop.bus.TaskCodec;
 import io.taskloop.bus.WireCodec;
 import io.taskloop.cluster.Adoption;
@@ -103,8 +104,9 @@ public final class Node {
       Supplier<Boolean> ready = () -> deployed.get() && (opened.commit() == null || !opened.commit().failing());
       AtomicInteger next = new AtomicInteger();
       return notTakenOver(vertx, hazelcast, opened)
-          .compose(store -> vertx.fileSystem().readFile("openapi.yaml").compose(contract -> {
-            LoopWiring wiring = new LoopWiring(vertx, context, contract, hazelcast, ready, store);
+          .compose(store -> vertx.executeBlocking(() -> Authenticator.load(vertx, config.auth()))
+              .compose(authenticator -> vertx.fileSystem().readFile("openapi.yaml").compose(contract -> {
+            LoopWiring wiring = new LoopWiring(vertx, context, contract, hazelcast, ready, store, authenticator);
             return vertx.deployVerticle(() -> new LoopVerticle(context, next.getAndIncrement(), wiring),
                     new DeploymentOptions().setInstances(config.loops()))
                 // Ready once the cluster's partitions have their backups: records written before could be lost.
@@ -125,7 +127,7 @@ public final class Node {
                   }
                   return node;
                 });
-          }))
+          })))
           .onFailure(err -> {
             if (opened.commit() != null) {
               vertx.executeBlocking(() -> {

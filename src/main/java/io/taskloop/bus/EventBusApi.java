@@ -2,8 +2,10 @@ package io.taskloop.bus;
 
 import io.taskloop.loop.Addresses;
 import io.taskloop.task.TaskJson;
+import io.taskloop.task.Tenancy;
 import io.taskloop.loop.LoopCommand;
 import io.taskloop.loop.LoopLink;
+import io.taskloop.auth.Caller;
 import io.taskloop.loop.NodeContext;
 import io.taskloop.loop.ScheduleCalls;
 import io.taskloop.schedule.ScheduleSpec;
@@ -42,6 +44,8 @@ public final class EventBusApi {
   public static final String WAIT = "wait";
   /** Reply header on create: {@code true} for a new task, {@code false} for an idempotent replay. */
   public static final String CREATED = "created";
+  /** Request header: the tenant a request acts for (required when the node has auth on). */
+  public static final String TENANT = "tenant";
 
   /** Added to a long-poll's own wait so the poll ends first and the bus timeout only catches a stuck loop. */
 
@@ -49,8 +53,10 @@ public final class EventBusApi {
   private final LoopLink link;
   private final long maxWaitMs;
   private final ScheduleCalls schedules;
+  private final boolean tenantRequired;
 
   private EventBusApi(NodeContext node, LoopLink link) {
+    this.tenantRequired = !node.config().auth().open();
     this.node = node;
     this.link = link;
     this.schedules = new ScheduleCalls(node, link);
@@ -69,22 +75,24 @@ public final class EventBusApi {
         api.consume(bus, Addresses.TASKS_FAIL, api::fail),
         api.consume(bus, Addresses.EVENTS_SET, api::setEvent),
         api.consume(bus, Addresses.EVENTS_CLEAR, api::clearEvent),
-        api.consume(bus, Addresses.SCHEDULES_CREATE, (body, h) -> api.schedule("create", ScheduleCalls.newId(body), body)),
-        api.consume(bus, Addresses.SCHEDULES_REPLACE, (body, h) -> api.schedule("put", scheduleId(body), body)),
-        api.consume(bus, Addresses.SCHEDULES_GET, (body, h) -> api.schedule("get", scheduleId(body), new JsonObject())),
-        api.consume(bus, Addresses.SCHEDULES_DELETE, (body, h) -> api.schedule("delete", scheduleId(body), new JsonObject())),
-        api.consume(bus, Addresses.SCHEDULES_PAUSE, (body, h) -> api.schedule("pause", scheduleId(body), new JsonObject())),
-        api.consume(bus, Addresses.SCHEDULES_RESUME, (body, h) -> api.schedule("resume", scheduleId(body), new JsonObject())),
-        api.consume(bus, Addresses.SCHEDULES_TRIGGER, (body, h) -> api.schedule("trigger", scheduleId(body), new JsonObject())),
+        api.consume(bus, Addresses.SCHEDULES_CREATE, (body, h) -> api.schedule(h, "create", ScheduleCalls.newId(body), body)),
+        api.consume(bus, Addresses.SCHEDULES_REPLACE, (body, h) -> api.schedule(h, "put", scheduleId(body), body)),
+        api.consume(bus, Addresses.SCHEDULES_GET, (body, h) -> api.schedule(h, "get", scheduleId(body), new JsonObject())),
+        api.consume(bus, Addresses.SCHEDULES_DELETE, (body, h) -> api.schedule(h, "delete", scheduleId(body), new JsonObject())),
+        api.consume(bus, Addresses.SCHEDULES_PAUSE, (body, h) -> api.schedule(h, "pause", scheduleId(body), new JsonObject())),
+        api.consume(bus, Addresses.SCHEDULES_RESUME, (body, h) -> api.schedule(h, "resume", scheduleId(body), new JsonObject())),
+        api.consume(bus, Addresses.SCHEDULES_TRIGGER, (body, h) -> api.schedule(h, "trigger", scheduleId(body), new JsonObject())),
         api.consume(bus, Addresses.SCHEDULES_LIST, api::listSchedules))).mapEmpty();
   }
 
   // ---------------------------------------------------------------- operations
 
   private Future<Answer> create(JsonObject body, MultiMap headers) {
-    TaskSpec spec = node.decoder().decode(body);
+    String tenant = tenant(headers);
+    TaskSpec spec = node.decoder().decode(body, tenant);
     long startAt = SpecDecoder.startAt(body, node.clock().millis(), node.config().startHorizonMs());
     String key = SpecDecoder.idempotencyKey(headers.get(IDEMPOTENCY_KEY));
+    key = key == null ? null : Tenancy.qualified(tenant, key);
     long waitMs = waitHeader(headers);
     int home = key != null ? node.homeOf(key) : link.self();
     return link.ask(home, new LoopCommand.Create(spec, key, startAt))
@@ -95,39 +103,74 @@ public final class EventBusApi {
   private Future<Answer> get(JsonObject body, MultiMap headers) {
     String id = id(body);
     long waitMs = waitField(body);
-    return link.read(id, waitMs).map(t -> Answer.of(task(t)));
+    String tenant = tenant(headers);
+    Future<Task> first = waitMs > 0 && !tenant.isEmpty() ? link.read(id, 0).compose(t -> mine(tenant, t))
+        : Future.succeededFuture();
+    return first.compose(v -> link.read(id, waitMs)).compose(t -> mine(tenant, t)).map(t -> Answer.of(task(t)));
   }
 
   private Future<Answer> cancel(JsonObject body, MultiMap headers) {
     String id = id(body);
-    return link.askTask(id, new LoopCommand.Cancel(id)).map(t -> Answer.of(task(t)));
+    return owned(tenant(headers), id).compose(v -> link.askTask(id, new LoopCommand.Cancel(id))).map(t -> Answer.of(task(t)));
   }
 
   private Future<Answer> complete(JsonObject body, MultiMap headers) {
     String id = id(body);
-    return link.askTask(id, new LoopCommand.Complete(id, body.getValue("result"))).map(t -> Answer.of(task(t)));
+    return owned(tenant(headers), id).compose(v -> link.askTask(id, new LoopCommand.Complete(id, body.getValue("result"))))
+        .map(t -> Answer.of(task(t)));
   }
 
   private Future<Answer> fail(JsonObject body, MultiMap headers) {
     String id = id(body);
     TaskError error = TaskError.fromRequest(body);
-    return link.askTask(id, new LoopCommand.Fail(id, error)).map(t -> Answer.of(task(t)));
+    return owned(tenant(headers), id).compose(v -> link.askTask(id, new LoopCommand.Fail(id, error)))
+        .map(t -> Answer.of(task(t)));
   }
 
   private Future<Answer> setEvent(JsonObject body, MultiMap headers) {
-    String name = eventName(body);
+    String name = Tenancy.qualified(tenant(headers), eventName(body));
     return link.ask(node.homeOf(name), new LoopCommand.EventSet(name, body.getValue("payload")))
         .map(view -> Answer.of(TaskJson.event(view)));
   }
 
   private Future<Answer> clearEvent(JsonObject body, MultiMap headers) {
-    String name = eventName(body);
+    String name = Tenancy.qualified(tenant(headers), eventName(body));
     return link.ask(node.homeOf(name), new LoopCommand.EventClear(name)).map(v -> Answer.of(new JsonObject()));
   }
 
+  /**
+   * The tenant a request acts for, from its {@code tenant} header. With auth on, every request
+   * must name one (the bus is the cluster's own traffic, so the header is taken as given); a
+   * node without auth serves the tenant with no name when none is given.
+   */
+  private String tenant(MultiMap headers) {
+    String tenant = headers.get(TENANT);
+    if (tenant == null || tenant.isEmpty()) {
+      if (tenantRequired) {
+        throw Problem.unauthorized("this node has auth on: every event-bus request names its tenant in the header '"
+            + TENANT + "'", false);
+      }
+      return "";
+    }
+    if (!Caller.TENANT.matcher(tenant).matches()) {
+      throw Problem.invalidParameter(TENANT, "a tenant is 1 to 64 letters, digits, '.', '_' or '-'");
+    }
+    return tenant;
+  }
+
+  /** The task, if it is the tenant's; else the 404 of one that does not exist. */
+  private static Future<Task> mine(String tenant, Task task) {
+    return tenant.isEmpty() || tenant.equals(task.tenant()) ? Future.succeededFuture(task)
+        : Future.failedFuture(Problem.notFound("Task", "no task with id '" + task.id() + "'"));
+  }
+
+  private Future<Void> owned(String tenant, String id) {
+    return tenant.isEmpty() ? Future.succeededFuture() : link.read(id, 0).compose(t -> mine(tenant, t)).mapEmpty();
+  }
+
   /** A schedule call: the reply is the body HTTP would answer ({@code {}} for a delete). */
-  private Future<Answer> schedule(String op, String id, JsonObject body) {
-    return schedules.call(op, id, body).map(a -> Answer.of(a.getValue("body") instanceof JsonObject json ? json : new JsonObject()));
+  private Future<Answer> schedule(MultiMap headers, String op, String id, JsonObject body) {
+    return schedules.call(op, Tenancy.qualified(tenant(headers), id), body).map(a -> Answer.of(a.getValue("body") instanceof JsonObject json ? json : new JsonObject()));
   }
 
   private Future<Answer> listSchedules(JsonObject body, MultiMap headers) {
@@ -139,7 +182,7 @@ public final class EventBusApi {
     if (cursor != null && !(cursor instanceof String)) {
       throw Problem.invalid("/cursor", "cursor is the next_cursor of the page before");
     }
-    return schedules.list((String) cursor, n).map(page -> Answer.of(new JsonObject().put("items", page.getJsonArray("items"))
+    return schedules.list(tenant(headers), (String) cursor, n).map(page -> Answer.of(new JsonObject().put("items", page.getJsonArray("items"))
         .put("next_cursor", page.getString("last"))));
   }
 

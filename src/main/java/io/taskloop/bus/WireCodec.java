@@ -126,7 +126,7 @@ public final class WireCodec implements MessageCodec<Object, Object> {
       kind = "ListTasks";
       TaskFilter f = c.filter();
       v.put("state", f.state() == null ? null : f.state().wire()).put("type", f.type() == null ? null : f.type().wire())
-          .put("name", f.name()).put("label_key", f.labelKey()).put("label_value", f.labelValue())
+          .put("name", f.name()).put("label_key", f.labelKey()).put("label_value", f.labelValue()).put("tenant", f.tenant())
           .put("after", c.afterSeq()).put("limit", c.limit());
     } else if (o instanceof LoopCommand.Stats) {
       kind = "Stats?";
@@ -174,7 +174,7 @@ public final class WireCodec implements MessageCodec<Object, Object> {
       case "ListTasks" -> new LoopCommand.ListTasks(new TaskFilter(
           v.getString("state") == null ? null : TaskState.fromWire(v.getString("state")),
           v.getString("type") == null ? null : TaskType.fromWire(v.getString("type")),
-          v.getString("name"), v.getString("label_key"), v.getString("label_value")),
+          v.getString("name"), v.getString("label_key"), v.getString("label_value"), v.getString("tenant")),
           v.getLong("after"), v.getInteger("limit"));
       case "Stats?" -> new LoopCommand.Stats();
       default -> throw new IllegalArgumentException("unknown message kind " + json.getString("k"));

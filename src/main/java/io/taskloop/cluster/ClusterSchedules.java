@@ -9,6 +9,7 @@ import io.taskloop.loop.NodeContext;
 import io.taskloop.loop.ScheduleOwners;
 import io.taskloop.schedule.Schedule;
 import io.taskloop.task.Problem;
+import io.taskloop.task.Tenancy;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -67,7 +68,8 @@ public final class ClusterSchedules implements ScheduleOwners {
   public Future<Void> claim(String id, JsonObject record) {
     return Future.fromCompletionStage(records.submitToKey(id, new ClaimNew(record.encode())), vertx.getOrCreateContext())
         .compose(held -> held == null ? Future.succeededFuture()
-            : Future.failedFuture(Problem.conflict("schedule '" + id + "' exists; PUT /v1/schedules/" + id + " replaces it")));
+            : Future.failedFuture(Problem.conflict("schedule '" + Tenancy.unqualified(id) + "' exists; PUT /v1/schedules/"
+                + Tenancy.unqualified(id) + " replaces it")));
   }
 
   @Override
@@ -81,9 +83,14 @@ public final class ClusterSchedules implements ScheduleOwners {
   }
 
   @Override
-  public Future<List<JsonObject>> list(String after, int limit, long now) {
+  public Future<List<JsonObject>> list(String tenant, String after, int limit, long now) {
     return vertx.executeBlocking(() -> {
-      TreeSet<String> ids = new TreeSet<>(records.keySet());
+      TreeSet<String> ids = new TreeSet<>();
+      for (String id : records.keySet()) {
+        if (Tenancy.holds(tenant, id)) {
+          ids.add(id);
+        }
+      }
       List<JsonObject> out = new ArrayList<>();
       List<String> chunk = new ArrayList<>();
       for (String id : after == null ? ids : ids.tailSet(after, false)) {

@@ -48,7 +48,8 @@ public record Config(
     String postgresUrl,
     int journalBatchMax,
     int journalQueueMax,
-    long journalLingerUs) {
+    long journalLingerUs,
+    AuthSettings auth) {
 
   public static final List<String> CLUSTER_MODES = List.of("none", "tcp", "kubernetes");
   public static final List<String> STORES = List.of("sqlite", "postgres", "memory");
@@ -70,6 +71,20 @@ public record Config(
       Map.entry("start_horizon_ms", 31_536_000_000L),
       // Schedules a node holds (those it owns); a create past it is a 429.
       Map.entry("max_schedules", 200_000L),
+      // Who may call (DESIGN §9): unset means open on loopback and a refusal to start beyond it.
+      Map.entry("auth", ""),
+      Map.entry("auth_keys_file", ""),
+      Map.entry("auth_jwt_public_key_file", ""),
+      Map.entry("auth_jwt_jwks_file", ""),
+      Map.entry("auth_jwt_algorithm", "RS256"),
+      Map.entry("auth_jwt_issuer", ""),
+      Map.entry("auth_jwt_audience", ""),
+      Map.entry("auth_jwt_tenant_claim", "tenant"),
+      Map.entry("auth_jwt_scopes_claim", "scope"),
+      // GET /metrics needs the admin scope when auth is on, unless this is true.
+      Map.entry("metrics_open", false),
+      Map.entry("tenant_max_tasks", 0L),
+      Map.entry("tenant_creates_per_second", 0L),
       // The edge: a client must send a request's head (and then its body) within this long, and
       // a connection idle this long after an answer is closed; at most this many connections
       // are open on the node (503 beyond); request headers over this many bytes are a 431,
@@ -166,7 +181,21 @@ public record Config(
         v.string("postgres_url"),
         (int) v.number("journal_batch_max", 1, 1_000_000),
         (int) v.number("journal_queue_max", 1, 100_000_000),
-        v.number("journal_linger_us", 0, 100_000));
+        v.number("journal_linger_us", 0, 100_000),
+        new AuthSettings(v.oneOf("auth", AuthSettings.MODES), v.string("auth_keys_file"),
+            v.string("auth_jwt_public_key_file"), v.string("auth_jwt_jwks_file"),
+            v.oneOf("auth_jwt_algorithm", List.of("RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "PS256", "PS384",
+                "PS512", "EdDSA")),
+            v.string("auth_jwt_issuer"), v.string("auth_jwt_audience"), v.string("auth_jwt_tenant_claim"),
+            v.string("auth_jwt_scopes_claim"), v.bool("metrics_open"), v.number("tenant_max_tasks", 0, Long.MAX_VALUE),
+            v.number("tenant_creates_per_second", 0, 100_000_000L)));
+    config.auth().check();
+    if (config.auth().unset() && !loopback(config.httpHost())) {
+      throw new IllegalArgumentException("http_host " + config.httpHost() + " is reachable beyond this machine and no auth"
+          + " is configured: set auth (" + envName("auth") + ") to keys (with " + envName("auth_keys_file")
+          + "), jwt (with " + envName("auth_jwt_public_key_file") + " or " + envName("auth_jwt_jwks_file")
+          + ") or keys,jwt; or to none, to run open on purpose");
+    }
     if (config.clusterMode().equals("kubernetes") && config.clusterServiceDns().isBlank()) {
       throw new IllegalArgumentException("cluster_mode kubernetes needs cluster_service_dns (" + envName("cluster_service_dns")
           + "), the DNS name of the headless service of the Hazelcast port");
@@ -183,6 +212,22 @@ public record Config(
       throw new IllegalArgumentException("store sqlite needs data_dir (" + envName("data_dir") + "), a directory");
     }
     return config;
+  }
+
+  /** Whether {@code host} is this machine only: localhost, or a loopback address written out (no DNS is asked). */
+  static boolean loopback(String host) {
+    String h = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+    if (h.equalsIgnoreCase("localhost")) {
+      return true;
+    }
+    if (!h.matches("[0-9.]+") && !h.contains(":")) {
+      return false; // a name: it may resolve anywhere
+    }
+    try {
+      return java.net.InetAddress.getByName(h).isLoopbackAddress();
+    } catch (java.net.UnknownHostException e) {
+      return false;
+    }
   }
 
   public boolean clustered() {
@@ -207,7 +252,8 @@ public record Config(
         .put("log_format", logFormat)
         .put("store", store).put("data_dir", dataDir).put("postgres_url", postgresUrl)
         .put("journal_batch_max", journalBatchMax).put("journal_queue_max", journalQueueMax)
-        .put("journal_linger_us", journalLingerUs);
+        .put("journal_linger_us", journalLingerUs)
+        .mergeIn(auth.toJson());
   }
 
   private record Values(JsonObject file, Map<String, String> env) {
@@ -251,6 +297,17 @@ public record Config(
 
     String string(String key) {
       return String.valueOf(raw(key));
+    }
+
+    boolean bool(String key) {
+      Object raw = raw(key);
+      if (raw instanceof Boolean b) {
+        return b;
+      }
+      if ("true".equals(raw) || "false".equals(raw)) {
+        return Boolean.parseBoolean((String) raw);
+      }
+      throw new IllegalArgumentException(key + " (" + envName(key) + ") must be true or false, got '" + raw + "'");
     }
 
     long number(String key, long min, long max) {

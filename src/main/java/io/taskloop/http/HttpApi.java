@@ -1,7 +1,10 @@
 package io.taskloop.http;
 
 import io.taskloop.task.TaskJson;
+import io.taskloop.task.Tenancy;
 import io.taskloop.task.EventView;
+import io.taskloop.auth.Authenticator;
+import io.taskloop.auth.Caller;
 import io.taskloop.loop.LoopCommand;
 import io.taskloop.loop.LoopLink;
 import io.taskloop.loop.LoopStats;
@@ -58,11 +61,14 @@ public final class HttpApi {
   private final ClusterView report;
 
   /** What {@code GET /v1/cluster} shows: this node and, in a cluster, every member that answers. */
+  private final Access access;
+
   public interface ClusterView {
     Future<JsonObject> cluster();
   }
 
-  public HttpApi(NodeContext node, LoopLink link, ClusterView report, Supplier<Boolean> ready) {
+  public HttpApi(NodeContext node, LoopLink link, ClusterView report, Supplier<Boolean> ready, Authenticator authenticator) {
+    this.access = new Access(authenticator, node.config().auth().metricsOpen());
     this.node = node;
     this.link = link;
     this.decoder = node.decoder();
@@ -90,13 +96,15 @@ public final class HttpApi {
     Streams streams = new Streams(vertx, node, link);
     Router router = Router.router(vertx);
     router.route().handler(edge::request);
+    router.route().handler(access::handle);
     router.route().handler(HttpApi::everyBodyIsJson);
     router.route().handler(BodyHandler.create(false).setBodyLimit(node.config().maxBodyBytes()));
     router.post("/v1/tasks").handler(this::createTask);
     router.get("/v1/tasks").handler(this::listTasks);
     router.get("/v1/tasks/:id").handler(this::getTask);
-    router.get("/v1/tasks/:id/stream").handler(ctx -> streams.task(ctx, ctx.pathParam("id")));
-    router.get("/v1/stream").handler(ctx -> streams.all(ctx, filter(ctx)));
+    router.get("/v1/tasks/:id/stream").handler(ctx -> reachable(Access.caller(ctx), ctx.pathParam("id"))
+        .onSuccess(v -> streams.task(ctx, ctx.pathParam("id"))).onFailure(ctx::fail));
+    router.get("/v1/stream").handler(ctx -> streams.all(ctx, seenBy(ctx, filter(ctx))));
     router.delete("/v1/tasks/:id").handler(this::deleteTask);
     router.post("/v1/tasks/:id/cancel").handler(this::cancelTask);
     router.post("/v1/tasks/:id/complete").handler(this::completeTask);
@@ -135,10 +143,12 @@ public final class HttpApi {
   // ---------------------------------------------------------------- tasks
 
   private void createTask(RoutingContext ctx) {
+    Caller caller = Access.caller(ctx);
     JsonObject body = body(ctx);
-    TaskSpec spec = decoder.decode(body);
+    TaskSpec spec = decoder.decode(body, caller.tenant());
     long startAt = SpecDecoder.startAt(body, node.clock().millis(), node.config().startHorizonMs());
     String key = SpecDecoder.idempotencyKey(ctx.request().getHeader(SpecDecoder.IDEMPOTENCY_KEY));
+    key = key == null ? null : Tenancy.qualified(caller.tenant(), key);
     long waitMs = WaitParam.millis(ctx.request(), maxWaitMs, 0);
     int home = key != null ? node.homeOf(key) : link.self();
     link.ask(home, new LoopCommand.Create(spec, key, startAt))
@@ -157,7 +167,7 @@ public final class HttpApi {
   /** {@code POST /v1/gather|wait|wait_for}: create and await in one round trip. */
   private void createAndAwait(RoutingContext ctx, TaskType type) {
     JsonObject body = body(ctx);
-    TaskSpec spec = decoder.decode(body, type);
+    TaskSpec spec = decoder.decode(body, type, Access.caller(ctx).tenant());
     long startAt = SpecDecoder.startAt(body, node.clock().millis(), node.config().startHorizonMs());
     long waitMs = WaitParam.millis(ctx.request(), maxWaitMs, maxWaitMs);
     link.ask(link.self(), new LoopCommand.Create(spec, null, startAt))
@@ -176,35 +186,57 @@ public final class HttpApi {
   private void getTask(RoutingContext ctx) {
     String id = ctx.pathParam("id");
     long waitMs = WaitParam.millis(ctx.request(), maxWaitMs, 0);
-    link.read(id, waitMs).onSuccess(task -> sendTask(ctx, 200, task)).onFailure(ctx::fail);
+    Caller caller = Access.caller(ctx);
+    // Another tenant's task is a 404 at once: a long poll must not tell by its wait that it exists.
+    Future<Void> checked = waitMs > 0 ? reachable(caller, id) : Future.succeededFuture();
+    checked.compose(v -> link.read(id, waitMs)).compose(task -> visible(caller, task))
+        .onSuccess(task -> sendTask(ctx, 200, task)).onFailure(ctx::fail);
+  }
+
+  /** The task, if the caller reaches its tenant; else the 404 of a task that does not exist. */
+  static Future<Task> visible(Caller caller, Task task) {
+    return caller.reaches(task.tenant()) ? Future.succeededFuture(task)
+        : Future.failedFuture(Problem.notFound("Task", "no task with id '" + task.id() + "'"));
+  }
+
+  /** Succeeds when the caller may act on task {@code id} (an admin on any): a 404 for another tenant's. */
+  Future<Void> reachable(Caller caller, String id) {
+    return caller.admin() ? Future.succeededFuture() : link.read(id, 0).compose(t -> visible(caller, t)).mapEmpty();
   }
 
   private void cancelTask(RoutingContext ctx) {
     String id = ctx.pathParam("id");
-    reply(ctx, link.askTask(id, new LoopCommand.Cancel(id)));
+    reply(ctx, reachable(Access.caller(ctx), id).compose(v -> link.askTask(id, new LoopCommand.Cancel(id))));
   }
 
   private void completeTask(RoutingContext ctx) {
     String id = ctx.pathParam("id");
     JsonObject body = optionalBody(ctx);
-    reply(ctx, link.askTask(id, new LoopCommand.Complete(id, body.getValue("result"))));
+    reply(ctx, reachable(Access.caller(ctx), id)
+        .compose(v -> link.askTask(id, new LoopCommand.Complete(id, body.getValue("result")))));
   }
 
   private void failTask(RoutingContext ctx) {
     String id = ctx.pathParam("id");
     TaskError error = TaskError.fromRequest(body(ctx));
-    reply(ctx, link.askTask(id, new LoopCommand.Fail(id, error)));
+    reply(ctx, reachable(Access.caller(ctx), id).compose(v -> link.askTask(id, new LoopCommand.Fail(id, error))));
   }
 
   private void deleteTask(RoutingContext ctx) {
     String id = ctx.pathParam("id");
-    link.askTask(id, new LoopCommand.Delete(id))
+    reachable(Access.caller(ctx), id).compose(v -> link.askTask(id, new LoopCommand.Delete(id)))
         .onSuccess(task -> ctx.response().setStatusCode(204).end())
         .onFailure(ctx::fail);
   }
 
+  /** What a caller lists and streams: its own tenant's tasks (an admin's: every tenant's). */
+  private static TaskFilter seenBy(RoutingContext ctx, TaskFilter filter) {
+    Caller caller = Access.caller(ctx);
+    return filter.seenBy(caller.admin() ? null : caller.tenant());
+  }
+
   private void listTasks(RoutingContext ctx) {
-    TaskFilter filter = filter(ctx);
+    TaskFilter filter = seenBy(ctx, filter(ctx));
     int limit = limit(ctx);
     long[] after = TaskCursor.decode(ctx.request().getParam("cursor"), node.loops());
     List<Future<List<Task>>> pages = new ArrayList<>(node.loops());
@@ -261,7 +293,7 @@ public final class HttpApi {
     String afterName = after == null ? null : decodeText(after);
     List<Future<List<EventView>>> pages = new ArrayList<>(node.loops());
     for (int loop = 0; loop < node.loops(); loop++) {
-      pages.add(link.ask(loop, new LoopCommand.EventList(afterName, limit + 1)));
+      pages.add(link.ask(loop, new LoopCommand.EventList(Access.caller(ctx).tenant(), afterName, limit + 1)));
     }
     Future.all(pages).onSuccess(all -> {
       List<EventView> merged = new ArrayList<>();
@@ -318,12 +350,13 @@ public final class HttpApi {
     return body(ctx);
   }
 
+  /** The event a path names, as the caller's tenant holds it. */
   private static String eventName(RoutingContext ctx) {
     String name = ctx.pathParam("name");
     if (!SpecDecoder.NAME.matcher(name).matches()) {
       throw Problem.invalidParameter("name", "an event name is 1 to 200 letters, digits and . _ : @ / -, starting with a letter or digit");
     }
-    return name;
+    return Tenancy.qualified(Access.caller(ctx).tenant(), name);
   }
 
   private static TaskFilter filter(RoutingContext ctx) {

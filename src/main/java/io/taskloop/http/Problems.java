@@ -34,6 +34,9 @@ final class Problems {
     if (problem.retryAfterSeconds() > 0) {
       response.putHeader("Retry-After", Long.toString(problem.retryAfterSeconds()));
     }
+    if (problem.challenge() != null) {
+      response.putHeader("WWW-Authenticate", problem.challenge());
+    }
     return response.end(problem.toJson(instance).toBuffer());
   }
 

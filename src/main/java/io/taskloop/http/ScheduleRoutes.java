@@ -3,6 +3,7 @@ package io.taskloop.http;
 import io.taskloop.loop.ScheduleCalls;
 import io.taskloop.schedule.ScheduleSpec;
 import io.taskloop.task.Problem;
+import io.taskloop.task.Tenancy;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -29,7 +30,7 @@ final class ScheduleRoutes {
         throw Problem.invalidParameter("id", "a schedule id is 1 to 128 letters, digits, '.', '_' or '-', starting with"
             + " a letter or digit");
       }
-      send(ctx, calls.call("put", id, HttpApi.body(ctx)));
+      send(ctx, calls.call("put", Tenancy.qualified(Access.caller(ctx).tenant(), id), HttpApi.body(ctx)));
     });
     router.delete("/v1/schedules/:id").handler(ctx -> send(ctx, calls.call("delete", id(ctx), new JsonObject())));
     router.post("/v1/schedules/:id/pause").handler(ctx -> send(ctx, calls.call("pause", id(ctx), new JsonObject())));
@@ -40,13 +41,13 @@ final class ScheduleRoutes {
   private void create(RoutingContext ctx) {
     JsonObject body = HttpApi.body(ctx);
     String id = ScheduleCalls.newId(body);
-    send(ctx, calls.call("create", id, body));
+    send(ctx, calls.call("create", Tenancy.qualified(Access.caller(ctx).tenant(), id), body));
   }
 
   private void list(RoutingContext ctx) {
     int limit = HttpApi.limit(ctx);
     String cursor = ctx.request().getParam("cursor");
-    calls.list(cursor == null ? null : HttpApi.decodeText(cursor), limit).onSuccess(page -> {
+    calls.list(Access.caller(ctx).tenant(), cursor == null ? null : HttpApi.decodeText(cursor), limit).onSuccess(page -> {
       String last = page.getString("last");
       JsonObject body = new JsonObject().put("items", page.getJsonArray("items"))
           .put("next_cursor", last == null ? null : HttpApi.encodeText(last));
@@ -55,13 +56,13 @@ final class ScheduleRoutes {
     }).onFailure(ctx::fail);
   }
 
-  /** An id in the path that no schedule could have is a 404, as for any unknown schedule. */
+  /** The schedule a path names, as the caller's tenant holds it; an id no schedule could have is a 404. */
   private static String id(RoutingContext ctx) {
     String id = ctx.pathParam("id");
     if (!ScheduleSpec.ID.matcher(id).matches()) {
       throw Problem.notFound("Schedule", "no schedule with id '" + id + "'");
     }
-    return id;
+    return Tenancy.qualified(Access.caller(ctx).tenant(), id);
   }
 
   private void send(RoutingContext ctx, Future<JsonObject> answer) {

@@ -122,7 +122,7 @@ final class Admission {
     }
     List<Ref> refs = new ArrayList<>();
     collectRefs(spec, "", refs);
-    Future<Void> checked = refs.isEmpty() ? Future.succeededFuture() : checkRefs(refs);
+    Future<Void> checked = refs.isEmpty() ? Future.succeededFuture() : checkRefs(refs, spec.common().tenant());
     return checked
         .compose(v -> {
           long now = node.clock().millis();
@@ -197,13 +197,17 @@ final class Admission {
     }
   }
 
-  /** Every child given by id must exist before the composite is accepted: a 422 naming it if not. */
-  private Future<Void> checkRefs(List<Ref> refs) {
+  /**
+   * Every child given by id must exist, in the composite's own tenant, before the composite is
+   * accepted: a 422 naming it if not (another tenant's task is one that does not exist).
+   */
+  private Future<Void> checkRefs(List<Ref> refs, String tenant) {
     List<Future<Task>> lookups = new ArrayList<>(refs.size());
     for (Ref ref : refs) {
       Future<Task> found = node.ownerOf(ref.id()) == null
           ? Future.failedFuture(Problem.notFound("Task", ref.id()))
-          : link.askTask(ref.id(), new LoopCommand.Get(ref.id()));
+          : link.askTask(ref.id(), new LoopCommand.Get(ref.id())).compose(child -> child.tenant().equals(tenant)
+              ? Future.succeededFuture(child) : Future.failedFuture(Problem.notFound("Task", ref.id())));
       lookups.add(found.recover(err -> Future.failedFuture(err instanceof Problem p && p.status() == 404
           ? Problem.invalid(ref.pointer(), "no task with id '" + ref.id() + "'")
           : err)));

@@ -1,6 +1,7 @@
 package io.taskloop.loop;
 
 import io.taskloop.task.EventView;
+import io.taskloop.task.Tenancy;
 import io.taskloop.task.Problem;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -188,10 +189,10 @@ public final class EventTable {
     }
   }
 
-  public List<EventView> list(String after, int limit) {
+  public List<EventView> list(String tenant, String after, int limit) {
     List<EventView> out = new ArrayList<>();
     for (Entry e : entries.values()) {
-      if (after == null || e.name.compareTo(after) > 0) {
+      if (Tenancy.holds(tenant, e.name) && (after == null || e.name.compareTo(after) > 0)) {
         out.add(e.view());
       }
     }

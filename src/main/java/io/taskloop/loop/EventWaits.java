@@ -1,6 +1,7 @@
 package io.taskloop.loop;
 
 import io.taskloop.task.EventSpec;
+import io.taskloop.task.Tenancy;
 import io.taskloop.task.Task;
 import io.taskloop.task.TaskState;
 import io.taskloop.task.Transition;
@@ -30,7 +31,7 @@ final class EventWaits {
   }
 
   void watch(Task task) {
-    String event = ((EventSpec) task.spec()).event();
+    String event = Tenancy.qualified(task.tenant(), ((EventSpec) task.spec()).event());
     link.ask(node.homeOf(event), new LoopCommand.EventWatch(event, link.self(), task.id()))
         .onSuccess(view -> {
           if (view.set()) {
@@ -49,7 +50,8 @@ final class EventWaits {
 
   private void react(Transition t) {
     if (t.finishes() && t.to().spec() instanceof EventSpec ev && t.to().state() != TaskState.SUCCEEDED) {
-      link.tell(node.homeOf(ev.event()), new LoopCommand.EventUnwatch(ev.event(), link.self(), t.id()));
+      String event = Tenancy.qualified(t.to().tenant(), ev.event());
+      link.tell(node.homeOf(event), new LoopCommand.EventUnwatch(event, link.self(), t.id()));
     }
   }
 }

@@ -206,9 +206,10 @@ public interface LoopCommand<R> {
     }
   }
 
-  record EventList(String after, int limit) implements LoopCommand<List<EventView>> {
+  /** The loop's events of {@code tenant} whose (qualified) name is after {@code after}. */
+  record EventList(String tenant, String after, int limit) implements LoopCommand<List<EventView>> {
     public Future<List<EventView>> run(TaskEngine e) {
-      return Future.succeededFuture(e.events().list(after, limit));
+      return Future.succeededFuture(e.events().list(tenant, after, limit));
     }
   }
 

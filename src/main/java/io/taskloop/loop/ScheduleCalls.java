@@ -2,6 +2,7 @@ package io.taskloop.loop;
 
 import io.taskloop.schedule.ScheduleSpec;
 import io.taskloop.task.Owner;
+import io.taskloop.task.Tenancy;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -47,16 +48,20 @@ public final class ScheduleCalls {
     return link.ask(new Owner(owner, 0), call);
   }
 
-  /** A page of schedules by id after {@code after} (null: from the first): {@code {items, last}}. */
-  public Future<JsonObject> list(String after, int limit) {
-    Future<List<JsonObject>> shared = node.scheduleOwners().list(after, limit + 1, node.clock().millis());
+  /**
+   * A page of {@code tenant}'s schedules by id after {@code after} (the id a client saw; null:
+   * from the first): {@code {items, last}}, {@code last} the id to go on after.
+   */
+  public Future<JsonObject> list(String tenant, String after, int limit) {
+    String from = after == null ? null : Tenancy.qualified(tenant, after);
+    Future<List<JsonObject>> shared = node.scheduleOwners().list(tenant, from, limit + 1, node.clock().millis());
     if (shared != null) {
       return shared.map(items -> page(items, limit));
     }
     List<Future<JsonObject>> pages = new ArrayList<>(node.loops());
-    JsonObject ask = new JsonObject().put("limit", limit + 1);
+    JsonObject ask = new JsonObject().put("limit", limit + 1).put("tenant", tenant);
     for (int loop = 0; loop < node.loops(); loop++) {
-      pages.add(link.ask(loop, new LoopCommand.ScheduleCall("list", after, ask)));
+      pages.add(link.ask(loop, new LoopCommand.ScheduleCall("list", from, ask)));
     }
     return Future.all(pages).map(all -> {
       List<JsonObject> merged = new ArrayList<>();

@@ -33,7 +33,7 @@ public interface ScheduleOwners {
     }
 
     @Override
-    public Future<List<JsonObject>> list(String after, int limit, long now) {
+    public Future<List<JsonObject>> list(String tenant, String after, int limit, long now) {
       return null;
     }
   };
@@ -50,6 +50,9 @@ public interface ScheduleOwners {
   /** The record as it now stands (newer versions win), for whichever node owns the schedule next. */
   void share(String id, JsonObject record);
 
-  /** A page of the cluster's schedules (as clients read them) after id {@code after}; null on a node alone. */
-  Future<List<JsonObject>> list(String after, int limit, long now);
+  /**
+   * A page of {@code tenant}'s schedules across the cluster (as clients read them), after the
+   * qualified id {@code after}; null on a node alone.
+   */
+  Future<List<JsonObject>> list(String tenant, String after, int limit, long now);
 }

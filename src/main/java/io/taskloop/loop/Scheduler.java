@@ -7,6 +7,7 @@ import io.taskloop.schedule.ScheduleSpec;
 import io.taskloop.task.Problem;
 import io.taskloop.task.ScheduleRef;
 import io.taskloop.task.SpecDecoder;
+import io.taskloop.task.Tenancy;
 import io.taskloop.task.Task;
 import io.taskloop.task.TaskSpec;
 import io.vertx.core.Future;
@@ -83,7 +84,8 @@ public final class Scheduler {
   /** A call reaches the schedule's home loop on this node (a list goes to the loop it names). */
   Future<JsonObject> route(LoopCommand.ScheduleCall call) {
     if (call.op().equals("list")) {
-      return Future.succeededFuture(answer(200, list(call.id(), call.body().getInteger("limit"))));
+      return Future.succeededFuture(answer(200, list(call.body().getString("tenant", ""), call.id(),
+          call.body().getInteger("limit"))));
     }
     int home = node.homeOf(call.id());
     if (home != link.self()) {
@@ -116,14 +118,15 @@ public final class Scheduler {
   private Schedule existing(String id) {
     Schedule s = held.get(id);
     if (s == null) {
-      throw Problem.notFound("Schedule", "no schedule with id '" + id + "'");
+      throw Problem.notFound("Schedule", "no schedule with id '" + Tenancy.unqualified(id) + "'");
     }
     return s;
   }
 
   private Future<JsonObject> create(String id, JsonObject body) {
     if (held.containsKey(id) || creating.contains(id)) {
-      return Future.failedFuture(Problem.conflict("schedule '" + id + "' exists; PUT /v1/schedules/" + id + " replaces it"));
+      String shown = Tenancy.unqualified(id);
+      return Future.failedFuture(Problem.conflict("schedule '" + shown + "' exists; PUT /v1/schedules/" + shown + " replaces it"));
     }
     long now = clock.millis();
     ScheduleSpec spec = ScheduleSpec.decode(body, id, now, node.decoder());
@@ -222,15 +225,20 @@ public final class Scheduler {
     return fire(s, clock.millis(), true).map(run -> answer(200, run));
   }
 
-  /** This loop's schedules after id {@code after} (null: from the first), as clients read them. */
-  JsonArray list(String after, int limit) {
+  /** This loop's schedules of {@code tenant} after id {@code after} (null: from the first), as clients read them. */
+  JsonArray list(String tenant, String after, int limit) {
     long now = clock.millis();
     JsonArray out = new JsonArray();
-    for (Schedule s : (after == null ? held : held.tailMap(after, false)).values()) {
+    String from = after != null ? after : Tenancy.qualified(tenant, "");
+    for (Schedule s : held.tailMap(from, after == null).values()) {
       if (out.size() == limit) {
         break;
       }
-      out.add(s.toJson(now).put("owner", node.nodeId()));
+      if (Tenancy.holds(tenant, s.id())) {
+        out.add(s.toJson(now).put("owner", node.nodeId()));
+      } else if (!tenant.isEmpty()) {
+        break; // a tenant's ids sort together, after its prefix
+      }
     }
     return out;
   }
@@ -489,8 +497,9 @@ public final class Scheduler {
   private Future<JsonObject> create(Schedule s, long tick, boolean manual) {
     String id = s.id();
     JsonObject body = s.spec().task().copy();
-    JsonObject labels = body.getJsonObject("labels", new JsonObject()).copy().put(ScheduleSpec.LABEL, id);
-    body.put("labels", labels).put("schedule", new ScheduleRef(id, tick, manual).toJson());
+    JsonObject labels = body.getJsonObject("labels", new JsonObject()).copy().put(ScheduleSpec.LABEL, Tenancy.unqualified(id));
+    body.put("labels", labels).put("schedule", new ScheduleRef(Tenancy.unqualified(id), tick, manual).toJson())
+        .put("tenant", Tenancy.tenantOf(id));
     TaskSpec spec;
     try {
       spec = node.decoder().decodeStored(body);

@@ -3,6 +3,7 @@ package io.taskloop.schedule;
 import io.taskloop.task.Problem;
 import io.taskloop.task.SpecDecoder;
 import io.taskloop.task.TaskSpec;
+import io.taskloop.task.Tenancy;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -51,7 +52,7 @@ public record ScheduleSpec(String id, String cron, long everyMs, String timeZone
         throw Problem.invalid("/" + field, field + " must not be null; leave it out instead");
       }
     }
-    id(body, id, null); // the body's own id, if it gives one, must be this one
+    id(body, Tenancy.unqualified(id), null); // the body's own id, if it gives one, must be this one
     Object cronRaw = body.getValue("cron");
     Object everyRaw = body.getValue("every_ms");
     Object zoneRaw = body.getValue("time_zone", "UTC");
@@ -157,7 +158,7 @@ public record ScheduleSpec(String id, String cron, long everyMs, String timeZone
 
   /** The definition as a client reads it back: what was sent, normalized. */
   public JsonObject toJson() {
-    JsonObject json = new JsonObject().put("id", id).put("cron", cron).put("every_ms", cron == null ? everyMs : null)
+    JsonObject json = new JsonObject().put("id", Tenancy.unqualified(id)).put("cron", cron).put("every_ms", cron == null ? everyMs : null)
         .put("time_zone", timeZone).put("task", task.copy()).put("overlap", overlap.wire())
         .put("catchup_window_ms", catchupWindowMs)
         .put("start_at", startAt == 0 ? null : Instant.ofEpochMilli(startAt).toString())

@@ -7,6 +7,7 @@ import io.taskloop.task.EventView;
 import io.taskloop.task.Problem;
 import io.taskloop.task.ScheduleRef;
 import io.taskloop.task.Task;
+import io.taskloop.task.Tenancy;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -117,7 +118,8 @@ public final class GroupCommit implements Journal {
     }
     ScheduleRef fired = root.spec().common().schedule();
     if (fired != null && !fired.manual()) {
-      writes.add(new Write.ScheduleFired(fired.id(), fired.tick(), root.id())); // the fire record, in the task's commit
+      // The fire record, in the task's commit, under the schedule's id as its tenant holds it.
+      writes.add(new Write.ScheduleFired(Tenancy.qualified(root.tenant(), fired.id()), fired.tick(), root.id()));
     }
     return enqueue(writes, false, true);
   }

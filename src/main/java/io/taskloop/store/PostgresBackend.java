@@ -63,7 +63,7 @@ public final class PostgresBackend implements Backend {
   private static final int CONNECT_BOUND_MS = 10_000;
 
   private static final String UPSERT_TASK = "INSERT INTO tasks (id, owner, owner_loop, seq, version, state, type, name,"
-      + " finished_at, labels, record) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (id) DO UPDATE"
+      + " finished_at, labels, record, tenant) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (id) DO UPDATE"
       + " SET owner = excluded.owner, owner_loop = excluded.owner_loop, version = excluded.version,"
       + " state = excluded.state, finished_at = excluded.finished_at, labels = excluded.labels, record = excluded.record"
       + " WHERE tasks.version < excluded.version";
@@ -211,7 +211,7 @@ public final class PostgresBackend implements Backend {
   private static Tuple taskRow(Task t) {
     return Tuple.of(t.id(), t.owner().node(), t.owner().loop(), t.seq(), t.version(), t.state().wire(), t.type().wire(),
         t.name(), t.isFinished() ? (Object) t.finishedAt() : null, labels(t.spec().common().labels()),
-        t.json());
+        t.json(), t.tenant().isEmpty() ? null : t.tenant());
   }
 
   private static String sql(Write w) {
@@ -293,6 +293,12 @@ public final class PostgresBackend implements Backend {
   public Future<List<Task>> list(String node, int loop, TaskFilter filter, long afterSeq, int limit) {
     StringBuilder sql = new StringBuilder("SELECT record FROM tasks WHERE owner = $1 AND owner_loop = $2 AND seq > $3");
     List<Object> args = new ArrayList<>(List.of(node, loop, afterSeq));
+    if (filter.tenant() != null && filter.tenant().isEmpty()) {
+      sql.append(" AND tenant IS NULL");
+    } else if (filter.tenant() != null) {
+      args.add(filter.tenant());
+      sql.append(" AND tenant = $").append(args.size());
+    }
     if (filter.state() != null) {
       args.add(filter.state().wire());
       sql.append(" AND state = $").append(args.size());

@@ -51,7 +51,7 @@ public final class SqliteBackend implements Backend {
   private static final long WAL_RESTART_EVERY_NS = 250_000_000L;
 
   private static final String UPSERT_TASK = "INSERT INTO tasks (id, owner, owner_loop, seq, version, state, type, name,"
-      + " finished_at, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET owner = excluded.owner,"
+      + " finished_at, record, tenant) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET owner = excluded.owner,"
       + " owner_loop = excluded.owner_loop, version = excluded.version, state = excluded.state,"
       + " finished_at = excluded.finished_at, record = excluded.record WHERE tasks.version < excluded.version";
 
@@ -184,6 +184,7 @@ public final class SqliteBackend implements Backend {
             upsert.setNull(9, java.sql.Types.INTEGER);
           }
           upsert.setString(10, t.json());
+          upsert.setString(11, t.tenant().isEmpty() ? null : t.tenant());
           upsert.addBatch();
         }
         upsert.executeBatch();
@@ -246,6 +247,12 @@ public final class SqliteBackend implements Backend {
     return on(reads, () -> {
       StringBuilder sql = new StringBuilder("SELECT record FROM tasks WHERE owner = ? AND owner_loop = ? AND seq > ?");
       List<Object> args = new ArrayList<>(List.of(node, loop, afterSeq));
+      if (filter.tenant() != null) {
+        sql.append(filter.tenant().isEmpty() ? " AND tenant IS NULL" : " AND tenant = ?");
+        if (!filter.tenant().isEmpty()) {
+          args.add(filter.tenant());
+        }
+      }
       if (filter.state() != null) {
         sql.append(" AND state = ?");
         args.add(filter.state().wire());

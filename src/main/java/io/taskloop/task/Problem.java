@@ -54,6 +54,27 @@ public final class Problem extends RuntimeException {
     return new Problem(422, "invalid-parameter", "Invalid parameter", detail, parameter, 0);
   }
 
+  /**
+   * No credentials ({@code presented} false), or credentials that do not check out: answered
+   * with {@code WWW-Authenticate: Bearer}, with {@code error="invalid_token"} for the latter.
+   */
+  public static Problem unauthorized(String detail, boolean presented) {
+    return new Problem(401, presented ? "invalid-token" : "unauthorized", "Unauthorized", detail, null, 0);
+  }
+
+  /** The caller lacks the scope a request needs. */
+  public static Problem forbidden(String detail) {
+    return new Problem(403, "forbidden", "Forbidden", detail, null, 0);
+  }
+
+  /** What a 401 answers in {@code WWW-Authenticate}; null for any other problem. */
+  public String challenge() {
+    if (status != 401) {
+      return null;
+    }
+    return slug.equals("invalid-token") ? "Bearer realm=\"taskloop\", error=\"invalid_token\"" : "Bearer realm=\"taskloop\"";
+  }
+
   public static Problem tooLarge(String pointer, String detail) {
     return new Problem(413, "too-large", "Request too large", detail, pointer, 0);
   }

@@ -74,7 +74,12 @@ public final class SpecDecoder {
   }
 
   public TaskSpec decode(JsonObject json) {
-    return decode(json, "", 1, null, false);
+    return decode(json, "", 1, null, false, "");
+  }
+
+  /** A client's spec, its tasks (inline children too) belonging to {@code tenant}. */
+  public TaskSpec decode(JsonObject json, String tenant) {
+    return decode(json, "", 1, null, false, tenant);
   }
 
   /**
@@ -82,7 +87,7 @@ public final class SpecDecoder {
    * as a client's, and it may carry the {@code schedule} that fired it, which a client may not set.
    */
   public TaskSpec decodeStored(JsonObject json) {
-    return decode(json, "", 1, null, true);
+    return decode(json, "", 1, null, true, "");
   }
 
   /**
@@ -95,7 +100,7 @@ public final class SpecDecoder {
         throw Problem.invalid(at + "/" + field, "a schedule's task starts at its tick; " + field + " is not taken here");
       }
     }
-    return decode(json, at, 1, null, false);
+    return decode(json, at, 1, null, false, "");
   }
 
   /**
@@ -103,10 +108,15 @@ public final class SpecDecoder {
    * may be left out, and if given must be {@code forced}.
    */
   public TaskSpec decode(JsonObject json, TaskType forced) {
-    return decode(json, "", 1, forced, false);
+    return decode(json, "", 1, forced, false, "");
   }
 
-  private TaskSpec decode(JsonObject json, String at, int depth, TaskType forced, boolean stored) {
+  /** As {@link #decode(JsonObject, TaskType)}, the tasks belonging to {@code tenant}. */
+  public TaskSpec decode(JsonObject json, TaskType forced, String tenant) {
+    return decode(json, "", 1, forced, false, tenant);
+  }
+
+  private TaskSpec decode(JsonObject json, String at, int depth, TaskType forced, boolean stored, String tenant) {
     if (depth > maxDepth) {
       throw Problem.tooLarge(at, "tasks nest deeper than the limit of " + maxDepth);
     }
@@ -121,7 +131,7 @@ public final class SpecDecoder {
         }
         continue;
       }
-      if (stored && depth == 1 && field.equals("schedule")) {
+      if (stored && depth == 1 && (field.equals("schedule") || field.equals("tenant"))) {
         continue;
       }
       if (!COMMON.contains(field) && !FIELDS.get(type).contains(field)) {
@@ -130,7 +140,8 @@ public final class SpecDecoder {
     }
     Common common = Common.of(optionalName(json, at), optionalMs(json, "timeout_ms", at),
         stringMap(json, "labels", at, MAX_LABELS), onDone(json, at),
-        stored && depth == 1 ? ScheduleRef.fromJson(json.getValue("schedule")) : null);
+        stored && depth == 1 ? ScheduleRef.fromJson(json.getValue("schedule")) : null,
+        stored && depth == 1 ? json.getString("tenant", "") : tenant);
     return switch (type) {
       case SLEEP -> new SleepSpec(common, requiredMs(json, "delay_ms", at), json.getValue("result"));
       case EXTERNAL -> new ExternalSpec(common);
@@ -139,10 +150,10 @@ public final class SpecDecoder {
       case EVENTBUS -> new EventBusSpec(common, address(json.getValue("address"), at + "/address"), json.getValue("body"),
           stringMap(json, "headers", at, MAX_HEADERS), attemptTimeout(json, at, EventBusSpec.DEFAULT_ATTEMPT_TIMEOUT_MS),
           retry(json, at, RetryPolicy.DEFAULT_EVENTBUS_ON));
-      case GATHER -> new GatherSpec(common, children(json, at, depth, false), bool(json, "return_exceptions", at));
-      case WAIT -> new WaitSpec(common, children(json, at, depth, true), returnWhen(json, at));
-      case WAIT_FOR -> new WaitForSpec(common, child(json.getValue("task"), at + "/task", depth, true));
-      case SHIELD -> new ShieldSpec(common, child(json.getValue("task"), at + "/task", depth, true));
+      case GATHER -> new GatherSpec(common, children(json, at, depth, false, tenant), bool(json, "return_exceptions", at));
+      case WAIT -> new WaitSpec(common, children(json, at, depth, true, tenant), returnWhen(json, at));
+      case WAIT_FOR -> new WaitForSpec(common, child(json.getValue("task"), at + "/task", depth, true, tenant));
+      case SHIELD -> new ShieldSpec(common, child(json.getValue("task"), at + "/task", depth, true, tenant));
     };
   }
 
@@ -165,7 +176,7 @@ public final class SpecDecoder {
     return type;
   }
 
-  private List<ChildRef> children(JsonObject json, String at, int depth, boolean nonEmpty) {
+  private List<ChildRef> children(JsonObject json, String at, int depth, boolean nonEmpty, String tenant) {
     Object raw = json.getValue("tasks");
     if (!(raw instanceof JsonArray array)) {
       throw Problem.invalid(at + "/tasks", raw == null ? "tasks is required" : "tasks must be an array");
@@ -178,14 +189,14 @@ public final class SpecDecoder {
     }
     List<ChildRef> refs = new ArrayList<>(array.size());
     for (int i = 0; i < array.size(); i++) {
-      refs.add(child(array.getValue(i), at + "/tasks/" + i, depth, false));
+      refs.add(child(array.getValue(i), at + "/tasks/" + i, depth, false, tenant));
     }
     return List.copyOf(refs);
   }
 
-  private ChildRef child(Object raw, String at, int depth, boolean required) {
+  private ChildRef child(Object raw, String at, int depth, boolean required, String tenant) {
     if (raw instanceof JsonObject spec) {
-      return new ChildRef.Inline(decode(spec, at, depth + 1, null, false));
+      return new ChildRef.Inline(decode(spec, at, depth + 1, null, false, tenant));
     }
     if (raw instanceof String id) {
       if (!TASK_ID.matcher(id).matches()) {

@@ -244,6 +244,11 @@ public final class Task {
     return spec.type();
   }
 
+  /** Whose task this is ("" on a node without auth). */
+  public String tenant() {
+    return spec.common().tenant();
+  }
+
   public String name() {
     return spec.common().name();
   }

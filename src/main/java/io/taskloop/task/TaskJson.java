@@ -141,6 +141,9 @@ public final class TaskJson {
     if (common.schedule() != null) {
       json.put("schedule", common.schedule().toJson());
     }
+    if (!common.tenant().isEmpty()) {
+      json.put("tenant", common.tenant());
+    }
     if (spec instanceof HttpSpec h) {
       JsonObject request = new JsonObject().put("method", h.method()).put("url", h.url());
       if (!h.headers().isEmpty()) {
@@ -207,7 +210,7 @@ public final class TaskJson {
 
   public static JsonObject event(EventView e) {
     return new JsonObject()
-        .put("name", e.name())
+        .put("name", Tenancy.unqualified(e.name()))
         .put("set", e.set())
         .put("payload", e.payload())
         .put("set_at", time(e.setAt()))

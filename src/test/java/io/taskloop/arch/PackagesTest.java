@@ -32,11 +32,12 @@ class PackagesTest {
   private static final Map<String, Set<String>> ALLOWED = Map.of(
       "task", Set.of(),
       "config", Set.of(),
+      "auth", Set.of("task", "config"),
       "metrics", Set.of("task"),
       "schedule", Set.of("task"),
       "loop", Set.of("task", "config", "metrics", "schedule"),
-      "http", Set.of("loop", "task", "config", "metrics", "schedule"),
-      "bus", Set.of("loop", "task", "config", "metrics", "schedule"),
+      "http", Set.of("loop", "task", "config", "metrics", "schedule", "auth"),
+      "bus", Set.of("loop", "task", "config", "metrics", "schedule", "auth"),
       "cluster", Set.of("loop", "task", "config", "metrics", "schedule"),
       "store", Set.of("loop", "task", "config", "metrics"));
 

@@ -38,12 +38,36 @@ class ConfigTest {
       String value = list ? "a.example,b.example"
           : fallback instanceof Number ? "70"
           : key.equals("cluster_mode") ? "none" : key.equals("log_format") ? "json"
-          : key.equals("store") ? "memory" : "some-value";
-      Config c = Config.from(new JsonObject(), Map.of(env, value));
+          : key.equals("store") ? "memory" : key.equals("auth") ? "none" : key.equals("auth_jwt_algorithm") ? "ES256"
+          : fallback instanceof Boolean ? "true" : "some-value";
+      // http_host some-value is beyond loopback: without auth: none the node would refuse it.
+      Map<String, String> envs = new java.util.HashMap<>(Map.of(env, value));
+      envs.putIfAbsent(Config.envName("auth"), "none");
+      Config c = Config.from(new JsonObject(), envs);
       Object read = c.toJson().getValue(key);
       assertEquals(list ? new io.vertx.core.json.JsonArray().add("a.example").add("b.example") : value,
           list ? read : String.valueOf(read), key);
     }
+  }
+
+  @Test
+  void beyondLoopbackANodeWithoutAuthRefusesToStartUnlessToldToRunOpen() {
+    IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> Config.from(new JsonObject(), Map.of("TASKLOOP_HTTP_HOST", "0.0.0.0")));
+    org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("TASKLOOP_AUTH"), e.getMessage());
+    org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> Config.from(new JsonObject(), Map.of("TASKLOOP_HTTP_HOST", "taskloop.example")));
+    assertEquals("none", Config.from(new JsonObject(), Map.of("TASKLOOP_HTTP_HOST", "0.0.0.0", "TASKLOOP_AUTH", "none"))
+        .auth().mode());
+    for (String loopback : new String[] {"127.0.0.1", "127.0.0.2", "localhost", "::1", "[::1]"}) {
+      assertEquals("", Config.from(new JsonObject(), Map.of("TASKLOOP_HTTP_HOST", loopback)).auth().mode(), loopback);
+    }
+    org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> Config.from(new JsonObject(), Map.of("TASKLOOP_AUTH", "keys")), "keys need a keys file");
+    org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> Config.from(new JsonObject(), Map.of("TASKLOOP_AUTH", "jwt")), "jwt needs a key");
+    org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> Config.from(new JsonObject(), Map.of("TASKLOOP_AUTH", "passwords")));
   }
 
   @Test

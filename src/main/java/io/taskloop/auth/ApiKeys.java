@@ -1,0 +1,139 @@
+package io.taskloop.auth;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.file.FileProps;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The API keys a node accepts, from {@code auth_keys_file}:
+ * {@code {"keys":[{"id","hash":"sha256:<hex>","tenant","scopes":[...]}]}}. The file holds only
+ * hashes; a request's key is hashed and looked up. The file is read again when it changes (its
+ * size or modification time, looked at every second), so keys rotate without a restart; a file
+ * that no longer reads keeps the keys it had, said loudly in the log.
+ */
+public final class ApiKeys {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ApiKeys.class);
+  private static final Pattern SHA256 = Pattern.compile("sha256:[0-9a-f]{64}");
+  private static final long LOOK_EVERY_MS = 1_000;
+
+  private final String file;
+  private volatile Map<String, Caller> byHash;
+  private long seenModified;
+  private long seenSize;
+
+  private ApiKeys(String file, Map<String, Caller> byHash, FileProps props) {
+    this.file = file;
+    this.byHash = byHash;
+    this.seenModified = props.lastModifiedTime();
+    this.seenSize = props.size();
+  }
+
+  /** Reads the file (blocking: at start, before any loop serves) and starts watching it. */
+  public static ApiKeys load(Vertx vertx, String file) {
+    FileProps props = vertx.fileSystem().propsBlocking(file);
+    ApiKeys keys = new ApiKeys(file, parse(vertx.fileSystem().readFileBlocking(file), file), props);
+    vertx.setPeriodic(LOOK_EVERY_MS, t -> keys.look(vertx));
+    LOG.info("auth: {} API keys from {}", keys.byHash.size(), file);
+    return keys;
+  }
+
+  private void look(Vertx vertx) {
+    vertx.fileSystem().props(file).onSuccess(props -> {
+      if (props.lastModifiedTime() == seenModified && props.size() == seenSize) {
+        return;
+      }
+      seenModified = props.lastModifiedTime();
+      seenSize = props.size();
+      vertx.fileSystem().readFile(file).onSuccess(content -> {
+        try {
+          byHash = parse(content, file);
+          LOG.info("auth: {} changed; {} API keys now", file, byHash.size());
+        } catch (IllegalArgumentException e) {
+          LOG.error("auth: {} changed but does not read ({}); the keys read before stay", file, e.getMessage());
+        }
+      });
+    }).onFailure(err -> LOG.warn("auth: cannot read {} ({}); the keys read before stay", file, err.getMessage()));
+  }
+
+  /** The caller a presented key stands for, or null when it is no key of this file. */
+  public Caller find(String key) {
+    return byHash.get(hash(key));
+  }
+
+  /** {@code sha256:<hex>} of {@code key}: what the keys file holds for it. */
+  public static String hash(String key) {
+    try {
+      byte[] digest = MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8));
+      return "sha256:" + HexFormat.of().formatHex(digest);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every JVM has SHA-256", e);
+    }
+  }
+
+  static Map<String, Caller> parse(Buffer content, String file) {
+    JsonArray keys;
+    try {
+      keys = new JsonObject(content).getJsonArray("keys");
+    } catch (DecodeException | ClassCastException e) {
+      throw new IllegalArgumentException(file + " is not {\"keys\": [...]} JSON: " + e.getMessage());
+    }
+    if (keys == null) {
+      throw new IllegalArgumentException(file + " has no \"keys\" array");
+    }
+    Map<String, Caller> out = new HashMap<>();
+    for (int i = 0; i < keys.size(); i++) {
+      String at = file + " keys[" + i + "]";
+      JsonObject k;
+      try {
+        k = keys.getJsonObject(i);
+      } catch (ClassCastException e) {
+        throw new IllegalArgumentException(at + " is not an object");
+      }
+      String id = k.getValue("id") instanceof String s ? s : null;
+      String hash = k.getValue("hash") instanceof String s ? s.toLowerCase(java.util.Locale.ROOT) : null;
+      String tenant = k.getValue("tenant") instanceof String s ? s : null;
+      if (id == null || id.isBlank()) {
+        throw new IllegalArgumentException(at + " needs an id");
+      }
+      if (hash == null || !SHA256.matcher(hash).matches()) {
+        throw new IllegalArgumentException(at + " (" + id + ") needs hash \"sha256:<64 hex digits>\", the SHA-256 of the key;"
+            + " the file never holds a key itself");
+      }
+      if (tenant == null || !Caller.TENANT.matcher(tenant).matches()) {
+        throw new IllegalArgumentException(at + " (" + id + ") needs a tenant: 1 to 64 letters, digits, '.', '_' or '-'");
+      }
+      Set<Scope> scopes = EnumSet.noneOf(Scope.class);
+      Object raw = k.getValue("scopes");
+      if (!(raw instanceof JsonArray list) || list.isEmpty()) {
+        throw new IllegalArgumentException(at + " (" + id + ") needs scopes, a list of tasks:read, tasks:write,"
+            + " events:write, schedules:write, admin");
+      }
+      for (Object s : list) {
+        Scope scope = s instanceof String name ? Scope.fromWire(name) : null;
+        if (scope == null) {
+          throw new IllegalArgumentException(at + " (" + id + ") has an unknown scope " + s);
+        }
+        scopes.add(scope);
+      }
+      if (out.put(hash, new Caller(tenant, Set.copyOf(scopes), "key " + id)) != null) {
+        throw new IllegalArgumentException(at + " (" + id + ") has the hash of another key");
+      }
+    }
+    return Map.copyOf(out);
+  }
+}
