@@ -54,12 +54,14 @@ ENV TASKLOOP_HTTP_HOST=0.0.0.0 \
     TASKLOOP_AUTH=keys \
     TASKLOOP_AUTH_KEYS_FILE=/etc/taskloop/keys/keys.json \
     TASKLOOP_CLUSTER_HOST=0.0.0.0 \
+    TASKLOOP_CLUSTER_BUS_PORT=5702 \
     TASKLOOP_DATA_DIR=/data \
     HOME=/tmp \
     JDK_JAVA_OPTIONS="-XX:+UseZGC -XX:MaxRAMPercentage=75 -XX:InitialRAMPercentage=25 -XX:+ExitOnOutOfMemoryError -Djava.io.tmpdir=/tmp"
 
 # 8080: HTTP API and health probes. 5701: Hazelcast member-to-member traffic (clustered modes).
-EXPOSE 8080 5701
+# 5702: the clustered event bus (requests between nodes; TLS with TASKLOOP_CLUSTER_TLS_*).
+EXPOSE 8080 5701 5702
 
 # No HEALTHCHECK: a JRE image has no curl or wget, and Kubernetes probes /health/live and
 # /health/ready itself (k8s/statefulset.yaml). With plain Docker, check from the host:

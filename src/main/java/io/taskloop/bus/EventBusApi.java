@@ -89,6 +89,10 @@ public final class EventBusApi {
 
   private Future<Answer> create(JsonObject body, MultiMap headers) {
     String tenant = tenant(headers);
+    if (!node.admitCreate(tenant)) {
+      throw Problem.tooManyCreates("tenant " + tenant + " made its " + node.config().auth().tenantCreatesPerSecond()
+          + " creates of this second (tenant_creates_per_second)");
+    }
     TaskSpec spec = node.decoder().decode(body, tenant);
     long startAt = SpecDecoder.startAt(body, node.clock().millis(), node.config().startHorizonMs());
     String key = SpecDecoder.idempotencyKey(headers.get(IDEMPOTENCY_KEY));

@@ -4,6 +4,9 @@ import com.hazelcast.config.JoinConfig;
 import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.config.MapConfig;
+import io.vertx.core.http.ClientAuth;
+import io.vertx.core.net.PemKeyCertOptions;
+import io.vertx.core.net.PemTrustOptions;
 import com.hazelcast.config.MergePolicyConfig;
 import com.hazelcast.config.MetadataPolicy;
 import com.hazelcast.spi.merge.LatestUpdateMergePolicy;
@@ -148,8 +151,17 @@ public final class ClusterSetup {
 
   static VertxOptions withEventBus(VertxOptions options, Config config, String memberHost) {
     EventBusOptions bus = options.getEventBusOptions();
-    bus.setHost(isWildcard(config.clusterHost()) ? "0.0.0.0" : config.clusterHost()).setPort(0);
+    bus.setHost(isWildcard(config.clusterHost()) ? "0.0.0.0" : config.clusterHost()).setPort(config.clusterBusPort());
     bus.setClusterPublicHost(advertisedHost(config, memberHost));
+    if (config.clusterTls()) {
+      // Mutual TLS: each node shows its certificate and accepts only peers whose certificate the
+      // CA signed. Peers are reached by address, so names are not checked: the CA is the check.
+      bus.setSsl(true)
+          .setKeyCertOptions(new PemKeyCertOptions().setCertPath(config.clusterTlsCertFile())
+              .setKeyPath(config.clusterTlsKeyFile()))
+          .setTrustOptions(new PemTrustOptions().addCertPath(config.clusterTlsCaFile()))
+          .setClientAuth(ClientAuth.REQUIRED);
+    }
     return options;
   }
 

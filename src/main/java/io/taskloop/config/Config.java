@@ -49,7 +49,11 @@ public record Config(
     int journalBatchMax,
     int journalQueueMax,
     long journalLingerUs,
-    AuthSettings auth) {
+    AuthSettings auth,
+    String clusterTlsCertFile,
+    String clusterTlsKeyFile,
+    String clusterTlsCaFile,
+    int clusterBusPort) {
 
   public static final List<String> CLUSTER_MODES = List.of("none", "tcp", "kubernetes");
   public static final List<String> STORES = List.of("sqlite", "postgres", "memory");
@@ -85,6 +89,13 @@ public record Config(
       Map.entry("metrics_open", false),
       Map.entry("tenant_max_tasks", 0L),
       Map.entry("tenant_creates_per_second", 0L),
+      // TLS on the clustered event bus (mutual: each node shows its certificate and checks the
+      // other's against the CA): PEM files, all three or none.
+      Map.entry("cluster_tls_cert_file", ""),
+      Map.entry("cluster_tls_key_file", ""),
+      Map.entry("cluster_tls_ca_file", ""),
+      // The clustered event bus's port: 0 takes any free one; a fixed one lets a NetworkPolicy name it.
+      Map.entry("cluster_bus_port", 0),
       // The edge: a client must send a request's head (and then its body) within this long, and
       // a connection idle this long after an answer is closed; at most this many connections
       // are open on the node (503 beyond); request headers over this many bytes are a 431,
@@ -188,7 +199,15 @@ public record Config(
                 "PS512", "EdDSA")),
             v.string("auth_jwt_issuer"), v.string("auth_jwt_audience"), v.string("auth_jwt_tenant_claim"),
             v.string("auth_jwt_scopes_claim"), v.bool("metrics_open"), v.number("tenant_max_tasks", 0, Long.MAX_VALUE),
-            v.number("tenant_creates_per_second", 0, 100_000_000L)));
+            v.number("tenant_creates_per_second", 0, 100_000_000L)),
+        v.string("cluster_tls_cert_file"), v.string("cluster_tls_key_file"), v.string("cluster_tls_ca_file"),
+        (int) v.number("cluster_bus_port", 0, 65_535));
+    long tlsFiles = java.util.stream.Stream.of(config.clusterTlsCertFile(), config.clusterTlsKeyFile(),
+        config.clusterTlsCaFile()).filter(f -> !f.isBlank()).count();
+    if (tlsFiles != 0 && tlsFiles != 3) {
+      throw new IllegalArgumentException("TLS on the cluster's event bus needs all three of " + envName("cluster_tls_cert_file")
+          + ", " + envName("cluster_tls_key_file") + " and " + envName("cluster_tls_ca_file") + " (PEM files)");
+    }
     config.auth().check();
     if (config.auth().unset() && !loopback(config.httpHost())) {
       throw new IllegalArgumentException("http_host " + config.httpHost() + " is reachable beyond this machine and no auth"
@@ -230,6 +249,11 @@ public record Config(
     }
   }
 
+  /** Whether the clustered event bus runs over TLS. */
+  public boolean clusterTls() {
+    return !clusterTlsCertFile.isBlank();
+  }
+
   public boolean clustered() {
     return !clusterMode.equals("none");
   }
@@ -253,7 +277,9 @@ public record Config(
         .put("store", store).put("data_dir", dataDir).put("postgres_url", postgresUrl)
         .put("journal_batch_max", journalBatchMax).put("journal_queue_max", journalQueueMax)
         .put("journal_linger_us", journalLingerUs)
-        .mergeIn(auth.toJson());
+        .mergeIn(auth.toJson())
+        .put("cluster_tls_cert_file", clusterTlsCertFile).put("cluster_tls_key_file", clusterTlsKeyFile)
+        .put("cluster_tls_ca_file", clusterTlsCaFile).put("cluster_bus_port", clusterBusPort);
   }
 
   private record Values(JsonObject file, Map<String, String> env) {

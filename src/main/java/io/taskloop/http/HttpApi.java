@@ -144,6 +144,7 @@ public final class HttpApi {
 
   private void createTask(RoutingContext ctx) {
     Caller caller = Access.caller(ctx);
+    admitCreate(caller);
     JsonObject body = body(ctx);
     TaskSpec spec = decoder.decode(body, caller.tenant());
     long startAt = SpecDecoder.startAt(body, node.clock().millis(), node.config().startHorizonMs());
@@ -166,6 +167,7 @@ public final class HttpApi {
 
   /** {@code POST /v1/gather|wait|wait_for}: create and await in one round trip. */
   private void createAndAwait(RoutingContext ctx, TaskType type) {
+    admitCreate(Access.caller(ctx));
     JsonObject body = body(ctx);
     TaskSpec spec = decoder.decode(body, type, Access.caller(ctx).tenant());
     long startAt = SpecDecoder.startAt(body, node.clock().millis(), node.config().startHorizonMs());
@@ -191,6 +193,14 @@ public final class HttpApi {
     Future<Void> checked = waitMs > 0 ? reachable(caller, id) : Future.succeededFuture();
     checked.compose(v -> link.read(id, waitMs)).compose(task -> visible(caller, task))
         .onSuccess(task -> sendTask(ctx, 200, task)).onFailure(ctx::fail);
+  }
+
+  /** A 429 when the caller's tenant made its tenant_creates_per_second creates this second. */
+  private void admitCreate(Caller caller) {
+    if (!node.admitCreate(caller.tenant())) {
+      throw Problem.tooManyCreates("tenant " + caller.tenant() + " made its " + node.config().auth().tenantCreatesPerSecond()
+          + " creates of this second (tenant_creates_per_second)");
+    }
   }
 
   /** The task, if the caller reaches its tenant; else the 404 of a task that does not exist. */

@@ -116,7 +116,13 @@ final class Admission {
    */
   private Future<Task> admit(TaskSpec spec, String rootId, String key, String fingerprint, long startAt) {
     int size = spec.size();
+    String tenant = spec.common().tenant();
+    if (!node.reserveFor(tenant, size)) {
+      return Future.failedFuture(Problem.tooManyTasks("tenant " + tenant + " holds its limit of "
+          + node.config().auth().tenantMaxTasks() + " tasks on this node (tenant_max_tasks)", 1));
+    }
     if (!node.reserve(size) && !(makeRoom.test(size) && node.reserve(size))) {
+      node.releaseFor(tenant, size);
       return Future.failedFuture(Problem.tooManyTasks("this node holds its limit of " + node.config().maxTasks()
           + " tasks; finished tasks are evicted after " + node.config().retentionMs() + " ms", 1));
     }
@@ -149,6 +155,7 @@ final class Admission {
           });
         }, refused -> {
           node.release(size);
+          node.releaseFor(tenant, size);
           return Future.failedFuture(refused);
         });
   }

@@ -7,6 +7,7 @@ import io.taskloop.task.Problem;
 import io.taskloop.task.OutboundGuard;
 import io.taskloop.task.SpecDecoder;
 import java.time.Clock;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
 import java.util.concurrent.ConcurrentHashMap;
@@ -30,6 +31,9 @@ public final class NodeContext {
   private final Directory directory;
   private final Metrics metrics;
   private final AtomicLong schedules = new AtomicLong();
+  /** Tasks each named tenant holds here (tenant_max_tasks), and its creates in the current second. */
+  private final Map<String, AtomicLong> heldBy = new ConcurrentHashMap<>();
+  private final Map<String, Window> createsBy = new ConcurrentHashMap<>();
   private volatile Journal journal = Journal.MEMORY;
   private volatile ScheduleOwners scheduleOwners = ScheduleOwners.ALONE;
   private volatile boolean leaving;
@@ -82,6 +86,59 @@ public final class NodeContext {
 
   public void release(int n) {
     held.addAndGet(-n);
+  }
+
+  /**
+   * Claims room for {@code n} tasks of {@code tenant} under {@code tenant_max_tasks}; false (and
+   * nothing claimed) when that would pass it. The tenant with no name has no cap of its own.
+   */
+  public boolean reserveFor(String tenant, int n) {
+    long cap = config.auth().tenantMaxTasks();
+    if (tenant.isEmpty() || cap == 0) {
+      return true;
+    }
+    AtomicLong count = heldBy.computeIfAbsent(tenant, t -> new AtomicLong());
+    if (count.addAndGet(n) > cap) {
+      count.addAndGet(-n);
+      return false;
+    }
+    return true;
+  }
+
+  /** A tenant's task taken over (restart, adoption): it counts even past the tenant's cap. */
+  public void forceReserveFor(String tenant, int n) {
+    if (!tenant.isEmpty() && config.auth().tenantMaxTasks() > 0) {
+      heldBy.computeIfAbsent(tenant, t -> new AtomicLong()).addAndGet(n);
+    }
+  }
+
+  public void releaseFor(String tenant, int n) {
+    if (!tenant.isEmpty() && config.auth().tenantMaxTasks() > 0) {
+      heldBy.computeIfAbsent(tenant, t -> new AtomicLong()).addAndGet(-n);
+    }
+  }
+
+  /** One create of {@code tenant}'s under {@code tenant_creates_per_second}; false when this second's are used up. */
+  public boolean admitCreate(String tenant) {
+    long rate = config.auth().tenantCreatesPerSecond();
+    if (tenant.isEmpty() || rate == 0) {
+      return true;
+    }
+    return createsBy.computeIfAbsent(tenant, t -> new Window()).admit(clock.millis() / 1_000, rate);
+  }
+
+  /** Creates counted in one second: a fixed window, reset by the first create of the next second. */
+  private static final class Window {
+    private long second = -1;
+    private long count;
+
+    synchronized boolean admit(long now, long rate) {
+      if (now != second) {
+        second = now;
+        count = 0;
+      }
+      return ++count <= rate;
+    }
   }
 
   public long held() {

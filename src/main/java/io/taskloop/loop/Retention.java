@@ -66,6 +66,7 @@ final class Retention {
   void forget(Task task) {
     String key = table.remove(task);
     node.release(1);
+    node.releaseFor(task.tenant(), 1);
     path.replication().removed(task.id());
     if (key != null) {
       keys.release(key, task.id());
@@ -79,6 +80,7 @@ final class Retention {
   private void offload(Task task) {
     String key = table.remove(task);
     node.release(1);
+    node.releaseFor(task.tenant(), 1);
     path.replication().offloaded(task, task.finishedAt() + node.config().retentionMs() - node.clock().millis());
     if (key != null) {
       keyedInStore.addLast(new Keyed(task.id(), key, task.finishedAt()));

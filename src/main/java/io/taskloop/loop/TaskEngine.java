@@ -405,6 +405,7 @@ public final class TaskEngine {
         });
     for (Task record : restored.tasks()) {
       node.forceReserve(1);
+      node.forceReserveFor(record.tenant(), 1);
       Task task = path.apply(record.adoptedBy(self));
       if (task != null && !task.isFinished()) {
         takenUp.add(task.id());
@@ -446,6 +447,7 @@ public final class TaskEngine {
     }
     Task record = TaskJson.fromJson(json, node.decoder());
     node.forceReserve(1);
+    node.forceReserveFor(record.tenant(), 1);
     Task task = path.apply(record.adoptedBy(self));
     if (!task.isFinished()) {
       start(task, resume);
@@ -483,6 +485,7 @@ public final class TaskEngine {
         watchers.drop(t.id());
         table.remove(held);
         node.release(1);
+        node.releaseFor(held.tenant(), 1);
         path.replication().removed(t.id());
       }
     }
@@ -499,6 +502,7 @@ public final class TaskEngine {
     watchers.drop(id);
     table.remove(task);
     node.release(1);
+    node.releaseFor(task.tenant(), 1);
     return true;
   }
 

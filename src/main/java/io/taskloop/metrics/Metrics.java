@@ -30,7 +30,7 @@ public final class Metrics {
   private final PrometheusMeterRegistry registry;
   private final Counter[] created = new Counter[TaskType.values().length];
   private final Counter[][] finished = new Counter[TaskType.values().length][TaskState.values().length];
-  private final DistributionSummary lateness;
+  private final io.micrometer.core.instrument.Timer lateness;
   private final Counter loopForwards;
   private final Counter nodeForwards;
   private final Counter adopted;
@@ -56,9 +56,14 @@ public final class Metrics {
         }
       }
     }
-    lateness = DistributionSummary.builder("taskloop.timer.lateness").baseUnit("seconds")
+    // A timer, not a summary in seconds: a summary's histogram counts whole numbers, so every
+    // lateness under a second fell in the 1 s bucket.
+    lateness = io.micrometer.core.instrument.Timer.builder("taskloop.timer.lateness")
         .description("How long after its due time each timer ran")
-        .serviceLevelObjectives(0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1)
+        .serviceLevelObjectives(java.time.Duration.ofNanos(500_000), java.time.Duration.ofMillis(1),
+            java.time.Duration.ofMillis(2), java.time.Duration.ofMillis(5), java.time.Duration.ofMillis(10),
+            java.time.Duration.ofMillis(25), java.time.Duration.ofMillis(50), java.time.Duration.ofMillis(100),
+            java.time.Duration.ofMillis(250), java.time.Duration.ofSeconds(1))
         .register(registry);
     loopForwards = Counter.builder("taskloop.forwards").tag("scope", "loop")
         .description("Requests passed to the loop that owns the task").register(registry);
@@ -124,7 +129,7 @@ public final class Metrics {
   }
 
   public void lateness(long micros) {
-    lateness.record(Math.max(0, micros) / 1_000_000.0);
+    lateness.record(Math.max(0, micros), java.util.concurrent.TimeUnit.MICROSECONDS);
   }
 
   public void forwarded(boolean toAnotherNode) {

@@ -91,6 +91,11 @@ public final class Problem extends RuntimeException {
     return new Problem(429, "too-many-tasks", "Too many tasks held", detail, null, retryAfterSeconds);
   }
 
+  /** A tenant made more creates this second than it may (tenant_creates_per_second). */
+  public static Problem tooManyCreates(String detail) {
+    return new Problem(429, "too-many-creates", "Too many creates", detail, null, 1);
+  }
+
   public static Problem unavailable(String detail) {
     return new Problem(503, "unavailable", "Service unavailable", detail, null, 1);
   }

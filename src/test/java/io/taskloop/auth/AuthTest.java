@@ -237,6 +237,37 @@ class AuthTest {
   }
 
   @Test
+  void eachTenantHasItsOwnCapsOnTasksHeldAndCreatesPerSecond() {
+    server.stop();
+    server = TestServer.start(vertx, config("auth", "keys", "auth_keys_file", dir.resolve("keys.json").toString(),
+        "tenant_max_tasks", 3, "tenant_creates_per_second", 5, "data_dir", dir.resolve("data-caps").toString()));
+    for (int i = 0; i < 3; i++) {
+      send(HttpMethod.POST, "/v1/tasks", external(), "acme-rw-secret").expect(201);
+    }
+    TestServer.Resp full = send(HttpMethod.POST, "/v1/tasks", external(), "acme-rw-secret");
+    full.problem(429, null);
+    assertEquals("1", full.header("Retry-After"));
+    assertTrue(full.json().getString("detail").contains("tenant_max_tasks"), full.raw());
+    send(HttpMethod.POST, "/v1/tasks", external(), "globex-secret").expect(201); // another tenant's room is its own
+    send(HttpMethod.POST, "/v1/tasks", sleep(0, null), "globex-secret").expect(201);
+    send(HttpMethod.POST, "/v1/tasks", sleep(0, null), "globex-secret").expect(201);
+    // globex made 3 creates this second, and holds 3 tasks (two sleeps that ended count until they leave).
+    send(HttpMethod.POST, "/v1/tasks", sleep(0, null), "globex-secret").problem(429, null);
+    String id = send(HttpMethod.GET, "/v1/tasks?state=running", null, "acme-ro-secret").items().getJsonObject(0)
+        .getString("id");
+    send(HttpMethod.DELETE, "/v1/tasks/" + id, null, "acme-rw-secret").problem(409, null);
+    send(HttpMethod.POST, "/v1/tasks/" + id + "/cancel", null, "acme-rw-secret").expect(200);
+    send(HttpMethod.DELETE, "/v1/tasks/" + id, null, "acme-rw-secret").expect(204);
+    send(HttpMethod.POST, "/v1/tasks", external(), "acme-rw-secret").expect(201); // its room came back
+    TestServer.Resp fast = send(HttpMethod.POST, "/v1/tasks", external(), "acme-rw-secret");
+    fast.problem(429, null); // 5 creates this second were made (4 held, 1 refused counts too)
+    assertTrue(fast.json().getString("detail").contains("tenant_creates_per_second"), fast.raw());
+    server.advance(1_000);
+    send(HttpMethod.POST, "/v1/tasks/" + send(HttpMethod.GET, "/v1/tasks?state=running", null, "acme-ro-secret").items()
+        .getJsonObject(0).getString("id") + "/cancel", null, "acme-rw-secret").expect(200);
+  }
+
+  @Test
   void keysRotateWhenTheirFileChanges() throws Exception {
     send(HttpMethod.GET, "/v1/tasks", null, "acme-ro-secret").expect(200);
     writeKeys(key("acme-rw", "acme-rw-secret", "acme", "tasks:read", "tasks:write"),

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.vertx.core.json.JsonObject;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -43,6 +44,11 @@ class ConfigTest {
       // http_host some-value is beyond loopback: without auth: none the node would refuse it.
       Map<String, String> envs = new java.util.HashMap<>(Map.of(env, value));
       envs.putIfAbsent(Config.envName("auth"), "none");
+      if (key.startsWith("cluster_tls_")) { // the three go together
+        for (String tls : List.of("cluster_tls_cert_file", "cluster_tls_key_file", "cluster_tls_ca_file")) {
+          envs.putIfAbsent(Config.envName(tls), value);
+        }
+      }
       Config c = Config.from(new JsonObject(), envs);
       Object read = c.toJson().getValue(key);
       assertEquals(list ? new io.vertx.core.json.JsonArray().add("a.example").add("b.example") : value,

@@ -37,7 +37,7 @@ class ManifestsTest {
   private static final Path ROOT = Path.of(System.getProperty("basedir", ".")).toAbsolutePath().normalize();
   private static final Path K8S = ROOT.resolve("k8s");
   /** Manifests in k8s/ that kustomization.yaml leaves out on purpose. */
-  private static final Set<String> OPTIONAL = Set.of("hpa.yaml", "postgres-secret.example.yaml");
+  private static final Set<String> OPTIONAL = Set.of("hpa.yaml", "postgres-secret.example.yaml", "keys-secret.example.yaml");
   /** Environment names that are not config keys but are read by the node all the same. */
   private static final Set<String> NOT_KEYS = Set.of("TASKLOOP_CONFIG");
   /** Stand-ins for the downward API's values, to expand $(VAR) references as the kubelet would. */
@@ -106,12 +106,14 @@ class ManifestsTest {
   @Test
   void portsAgreeAcrossContainerServicesConfigAndDockerfile() {
     Map<String, Integer> containerPorts = containerPorts();
-    assertEquals(Set.of("http", "hazelcast"), containerPorts.keySet(), "container ports by name");
+    assertEquals(Set.of("http", "hazelcast", "bus"), containerPorts.keySet(), "container ports by name");
 
     Config config = nodeConfig();
     assertEquals(config.httpPort(), containerPorts.get("http"), "http_port (config + env) vs the container port 'http'");
     assertEquals(config.clusterPort(), containerPorts.get("hazelcast"),
         "cluster_port (config + env) vs the container port 'hazelcast'");
+    assertEquals(config.clusterBusPort(), containerPorts.get("bus"),
+        "cluster_bus_port (config + env) vs the container port 'bus'");
 
     for (Map<String, Object> service : ofKind("Service")) {
       for (Map<String, Object> port : maps(at(service, "spec", "ports"))) {
@@ -243,6 +245,46 @@ class ManifestsTest {
       assertEquals("StatefulSet", at(hpa, "spec", "scaleTargetRef", "kind"));
       assertEquals(name(statefulSet()), at(hpa, "spec", "scaleTargetRef", "name"), "the HPA scales the StatefulSet");
     }
+  }
+
+  // ---------------------------------------------------------------- who may reach what
+
+  @Test
+  void onlyTaskloopPodsReachTheClusterPortsAndKeysComeFromASecret() {
+    Map<String, Object> podLabels = map(at(statefulSet(), "spec", "template", "metadata", "labels"), "pod labels");
+    List<Map<String, Object>> policies = ofKind("NetworkPolicy");
+    assertEquals(1, policies.size(), "one NetworkPolicy");
+    Map<String, Object> policy = policies.get(0);
+    assertSubset(map(at(policy, "spec", "podSelector", "matchLabels"), "podSelector"), podLabels, "the policy's pods");
+    assertEquals(List.of("Ingress"), strings(at(policy, "spec", "policyTypes")));
+    Set<String> clusterPorts = Set.of("hazelcast", "bus");
+    boolean admitted = false;
+    for (Map<String, Object> rule : maps(at(policy, "spec", "ingress"))) {
+      Set<String> ports = new TreeSet<>();
+      maps(rule.get("ports")).forEach(p -> ports.add(String.valueOf(p.get("port"))));
+      assertTrue(containerPorts().keySet().containsAll(ports), "the policy names container ports: " + ports);
+      if (ports.stream().anyMatch(clusterPorts::contains)) {
+        List<Map<String, Object>> from = maps(rule.get("from"));
+        assertTrue(!from.isEmpty(), "a rule that opens the cluster's ports says from whom");
+        for (Map<String, Object> peer : from) {
+          assertEquals(Set.of("podSelector"), peer.keySet(), "only pods, of this namespace: " + peer);
+          assertSubset(map(at(peer, "podSelector", "matchLabels"), "from"), podLabels, "the peers are taskloop pods");
+        }
+        admitted |= ports.containsAll(clusterPorts);
+      }
+    }
+    assertTrue(admitted, "taskloop pods reach each other's Hazelcast and bus ports");
+
+    Map<String, String> env = containerEnv();
+    assertEquals("keys", env.get(Config.envName("auth")), "the pods ask for API keys");
+    String keysFile = env.get(Config.envName("auth_keys_file"));
+    Map<String, Object> mount = maps(container().get("volumeMounts")).stream()
+        .filter(m -> keysFile.startsWith(m.get("mountPath") + "/")).findFirst()
+        .orElseThrow(() -> new AssertionError(keysFile + " is under no mount"));
+    assertEquals(Boolean.TRUE, mount.get("readOnly"));
+    Map<String, Object> volume = maps(at(podSpec(), "volumes")).stream().filter(v -> mount.get("name").equals(v.get("name")))
+        .findFirst().orElseThrow();
+    assertEquals("taskloop-keys", at(volume, "secret", "secretName"), "the keys come from a Secret");
   }
 
   // ---------------------------------------------------------------- pod safety and shutdown

@@ -172,6 +172,33 @@ class ContractTest {
     check("clearEvent", server.delete("/v1/events/e-1")).expect(204);
     check("clearEvent", server.delete("/v1/events/bad%20name")).expect(422);
 
+    JsonObject nightly = new JsonObject().put("id", "nightly").put("cron", "30 2 * * *").put("time_zone", "Europe/Berlin")
+        .put("task", sleep(0, "n"));
+    check("createSchedule", server.post("/v1/schedules", nightly)).expect(201);
+    check("createSchedule", server.post("/v1/schedules", nightly)).expect(409);
+    check("createSchedule", server.post("/v1/schedules", new JsonObject().put("every_ms", 1_000)
+        .put("task", external()).put("overlap", "buffer_one"))).expect(201);
+    check("createSchedule", server.post("/v1/schedules", new JsonObject().put("cron", "61 * * * *").put("task", sleep(0, null))))
+        .expect(422);
+    check("getSchedule", server.get("/v1/schedules/nightly")).expect(200);
+    check("getSchedule", server.get("/v1/schedules/nope")).expect(404);
+    check("listSchedules", server.get("/v1/schedules?limit=1")).expect(200);
+    check("listSchedules", server.get("/v1/schedules?limit=0")).expect(422);
+    check("replaceSchedule", server.put("/v1/schedules/nightly", nightly.copy().put("overlap", "allow"))).expect(200);
+    check("replaceSchedule", server.put("/v1/schedules/hourly", new JsonObject().put("cron", "0 * * * *")
+        .put("task", sleep(0, null)))).expect(201);
+    check("replaceSchedule", server.put("/v1/schedules/hourly", new JsonObject().put("cron", "0 * * * *"))).expect(422);
+    check("triggerSchedule", server.post("/v1/schedules/nightly/trigger", null)).expect(200);
+    check("triggerSchedule", server.post("/v1/schedules/nope/trigger", null)).expect(404);
+    check("pauseSchedule", server.post("/v1/schedules/nightly/pause", null)).expect(200);
+    check("resumeSchedule", server.post("/v1/schedules/nightly/resume", null)).expect(200);
+    check("resumeSchedule", server.post("/v1/schedules/nope/resume", null)).expect(404);
+    check("deleteSchedule", server.delete("/v1/schedules/hourly")).expect(204);
+    check("deleteSchedule", server.delete("/v1/schedules/hourly")).expect(404);
+    server.advance(1_000);
+    JsonObject fired = server.get("/v1/tasks?label=schedule").items().getJsonObject(0);
+    check("getTask", server.get("/v1/tasks/" + fired.getString("id"))).expect(200);
+
     checkOutboundTasks();
     checkStreams();
 

@@ -61,7 +61,7 @@ class MetricsTest {
   void tasksTimersForwardsHttpAndJvmAreMeasured() {
     String a = server.create(sleep(100, "x")).getString("id");
     server.create(external());
-    server.advance(100);
+    server.advance(101); // the sleep's end runs 1 ms late
     server.awaitDone(a);
     for (int i = 0; i < 4; i++) {
       server.sendFresh(HttpMethod.GET, "/v1/tasks/" + a, null).expect(200); // lands on both loops
@@ -74,6 +74,12 @@ class MetricsTest {
     double held = value(scrape, "taskloop_tasks_held{loop=\"0\"}") + value(scrape, "taskloop_tasks_held{loop=\"1\"}");
     assertEquals(2.0, held);
     assertTrue(value(scrape, "taskloop_timer_lateness_seconds_count") >= 1);
+    // A timer 1 ms late is counted in the 1 ms bucket, not in the one of a second.
+    double onTime = scrape.lines().filter(l -> l.startsWith("taskloop_timer_lateness_seconds_bucket{le=\"") && !l.contains("+Inf"))
+        .filter(l -> Double.parseDouble(l.substring(l.indexOf('"') + 1, l.indexOf('"', l.indexOf('"') + 1))) <= 0.001)
+        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).max().orElse(0);
+    assertTrue(onTime >= 1, "a lateness of 1 ms is counted as such:\n" + scrape.lines()
+        .filter(l -> l.contains("lateness")).collect(java.util.stream.Collectors.joining("\n")));
     assertTrue(value(scrape, "taskloop_forwards_total{scope=\"loop\"}") >= 1, "a read through the other loop is a forward");
     assertTrue(value(scrape, "taskloop_journal_commit_seconds_count") >= 1, "journal commits are timed");
     assertTrue(value(scrape, "taskloop_journal_batch_changes_sum") >= 3, "and their batch sizes recorded");
