@@ -46,7 +46,8 @@ public final class NodeContext {
     this.config = config;
     this.clock = clock;
     this.decoder = new SpecDecoder(config.maxChildren(), config.maxDepth(),
-        new OutboundGuard(config.httpAllow(), config.httpDeny()));
+        config.auth().open() ? new OutboundGuard(config.httpAllow(), config.httpDeny())
+            : OutboundGuard.protectingThisMachine(config.httpAllow(), config.httpDeny()));
     this.directory = directory.apply(this);
   }
 

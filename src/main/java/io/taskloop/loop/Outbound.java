@@ -13,6 +13,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.ReplyException;
+import io.taskloop.task.OutboundGuard;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpClientRequest;
@@ -51,11 +52,13 @@ final class Outbound {
 
   private final Vertx vertx;
   private final HttpClient client;
+  private final OutboundGuard guard;
   private final long maxResponseBytes;
   private final int webhookAttempts;
   private final long webhookBackoffMs;
 
-  Outbound(Vertx vertx, long maxResponseBytes, int webhookAttempts, long webhookBackoffMs) {
+  Outbound(Vertx vertx, OutboundGuard guard, long maxResponseBytes, int webhookAttempts, long webhookBackoffMs) {
+    this.guard = guard;
     this.vertx = vertx;
     this.maxResponseBytes = maxResponseBytes;
     this.webhookAttempts = webhookAttempts;
@@ -100,11 +103,25 @@ final class Outbound {
       if (promise.future().isComplete()) {
         return;
       }
+      String denied = deniedConnection(request);
+      if (denied != null) {
+        promise.tryFail(new Failure(new TaskError("OutboundDenied", "not sent to " + spec.url() + ": " + denied, null), 0));
+        return;
+      }
       request.response().onSuccess(response -> read(spec, response, request, promise))
           .onFailure(err -> promise.tryFail(connectionError(err)));
       (body == null ? request.end() : request.end(body)).onFailure(err -> promise.tryFail(connectionError(err)));
     });
     return promise.future().onComplete(ar -> vertx.cancelTimer(timer));
+  }
+
+  /**
+   * Why the address a request's connection reached is denied (a name may resolve anywhere, and
+   * again differently later), or null: checked before anything is sent on it.
+   */
+  private String deniedConnection(HttpClientRequest request) {
+    io.vertx.core.net.SocketAddress remote = request.connection().remoteAddress();
+    return remote == null || remote.hostAddress() == null ? null : guard.refusalOfAddress(remote.hostAddress());
   }
 
   private static Buffer body(Object body, RequestOptions options) {
@@ -218,7 +235,14 @@ final class Outbound {
         .setTimeout(WEBHOOK_TIMEOUT_MS).putHeader("Content-Type", "application/json");
     hook.headers().forEach(options::putHeader);
     client.request(options)
-        .compose(req -> req.send(task.toBuffer()))
+        .compose(req -> {
+          String denied = deniedConnection(req);
+          if (denied != null) {
+            req.reset();
+            return Future.failedFuture(denied);
+          }
+          return req.send(task.toBuffer());
+        })
         .compose(resp -> resp.body().map(b -> resp.statusCode()))
         .onComplete(ar -> {
           boolean ok = ar.succeeded() && ar.result() / 100 == 2;

@@ -70,7 +70,8 @@ public final class TaskEngine {
     this.keys = keys;
     this.table = new TaskTable(node.nodeId() + "-" + index + "-", upTo -> journal.reserveIds(index, upTo));
     this.changes = new ChangeLog(index, node.config().streamBuffer());
-    Outbound outbound = new Outbound(vertx, node.config().httpMaxResponseBytes(), node.config().webhookAttempts(),
+    Outbound outbound = new Outbound(vertx, node.decoder().guard(), node.config().httpMaxResponseBytes(),
+        node.config().webhookAttempts(),
         node.config().webhookBackoffMs());
     this.path = new Transitions(vertx, node, table, watchers, changes, outbound);
     this.timers = new Timers(vertx, clock, node.metrics());

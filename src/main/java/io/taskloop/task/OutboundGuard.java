@@ -1,6 +1,10 @@
 package io.taskloop.task;
 
 import java.net.InetAddress;
+import java.net.NetworkInterface;
+import java.net.SocketException;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.net.URI;
 import java.net.UnknownHostException;
 import java.util.List;
@@ -9,8 +13,10 @@ import java.util.Locale;
 /**
  * The SSRF guard of http tasks and webhooks: which hosts outbound requests may reach. Rules
  * are {@code *}, an exact host, {@code *.suffix}, or an IP range in CIDR form (matched against
- * IP literals in the URL). A deny rule wins over an allow rule. The guard judges the URL as
- * written; it does not resolve names.
+ * IP literals in the URL). A deny rule wins over an allow rule. The URL is judged as written,
+ * when a task is made; then the address a request actually connects to is judged against the
+ * deny rules ({@link #refusalOfAddress}), so a name that resolves (or is made to resolve, DNS
+ * rebinding) to a denied address is refused before anything is sent.
  */
 public final class OutboundGuard {
 
@@ -20,6 +26,41 @@ public final class OutboundGuard {
   public OutboundGuard(List<String> allow, List<String> deny) {
     this.allow = allow;
     this.deny = deny;
+  }
+
+  /**
+   * The guard of a node with auth on: besides {@code deny}, loopback and every address of this
+   * machine's interfaces are denied, so no tenant reaches the node's own routes (or anything
+   * else listening here) through an http task or a webhook.
+   */
+  public static OutboundGuard protectingThisMachine(List<String> allow, List<String> deny) {
+    List<String> all = new ArrayList<>(deny);
+    all.addAll(List.of("127.0.0.0/8", "::1/128", "0.0.0.0/8", "::/128", "localhost"));
+    try {
+      for (NetworkInterface nic : Collections.list(NetworkInterface.getNetworkInterfaces())) {
+        for (InetAddress address : Collections.list(nic.getInetAddresses())) {
+          String ip = address.getHostAddress();
+          int zone = ip.indexOf('%');
+          all.add((zone < 0 ? ip : ip.substring(0, zone)) + (address.getAddress().length == 4 ? "/32" : "/128"));
+        }
+      }
+    } catch (SocketException e) {
+      // no interfaces listed: loopback is denied all the same
+    }
+    return new OutboundGuard(allow, List.copyOf(all));
+  }
+
+  /** Null when a request may go to the IP address it connected to; otherwise why not. */
+  public String refusalOfAddress(String ip) {
+    String host = ip.toLowerCase(Locale.ROOT);
+    int zone = host.indexOf('%');
+    host = zone < 0 ? host : host.substring(0, zone);
+    for (String rule : deny) {
+      if (matches(rule, host)) {
+        return "the address connected to, " + host + ", is denied by rule '" + rule + "'";
+      }
+    }
+    return null;
   }
 
   /** Null when the URL may be reached; otherwise why not. */

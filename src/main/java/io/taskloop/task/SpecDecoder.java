@@ -50,6 +50,11 @@ public final class SpecDecoder {
   private final int maxDepth;
   private final OutboundGuard guard;
 
+  /** The guard outbound requests answer to: their URLs here, their connected addresses when they go. */
+  public OutboundGuard guard() {
+    return guard;
+  }
+
   public SpecDecoder(int maxChildren, int maxDepth, OutboundGuard guard) {
     this.maxChildren = maxChildren;
     this.maxDepth = maxDepth;

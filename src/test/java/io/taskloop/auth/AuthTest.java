@@ -268,6 +268,50 @@ class AuthTest {
   }
 
   @Test
+  void withAuthOnNoTaskReachesThisMachineNotEvenThroughANameThatResolvesHere() throws Exception {
+    java.util.concurrent.atomic.AtomicInteger reached = new java.util.concurrent.atomic.AtomicInteger();
+    io.vertx.core.http.HttpServer target = TestServer.bounded(vertx.createHttpServer().requestHandler(r -> {
+      reached.incrementAndGet();
+      r.response().end("{}");
+    }).listen(0, "127.0.0.1"));
+    try {
+      int port = target.actualPort();
+      for (String host : List.of("127.0.0.1", "localhost", "[::1]", "127.0.0.2")) {
+        send(HttpMethod.POST, "/v1/tasks", http("http://" + host + ":" + port + "/"), "acme-rw-secret")
+            .problem(400, "/request/url");
+      }
+      send(HttpMethod.POST, "/v1/tasks", http("http://127.0.0.1:" + server.node.port() + "/v1/cluster"), "acme-rw-secret")
+          .problem(400, "/request/url");
+      // A name the guard cannot judge as written: it resolves (here, by /etc/hosts) to loopback.
+      String name = java.net.InetAddress.getLocalHost().getHostName();
+      org.junit.jupiter.api.Assumptions.assumeTrue(!name.equals("localhost")
+          && java.net.InetAddress.getByName(name).isLoopbackAddress(), name + " does not resolve to loopback here");
+      String id = send(HttpMethod.POST, "/v1/tasks", http("http://" + name + ":" + port + "/"), "acme-rw-secret")
+          .expect(201).json().getString("id");
+      JsonObject done = awaitDone(id, "acme-ro-secret");
+      assertEquals("failed", done.getString("state"), done::encode);
+      assertEquals("OutboundDenied", done.getJsonObject("error").getString("type"), done::encode);
+      assertEquals(0, reached.get(), "nothing was sent to this machine");
+    } finally {
+      TestServer.bounded(target.close());
+    }
+  }
+
+  private static JsonObject http(String url) {
+    return new JsonObject().put("type", "http").put("request", new JsonObject().put("method", "GET").put("url", url))
+        .put("retry", new JsonObject().put("max_attempts", 1));
+  }
+
+  private JsonObject awaitDone(String id, String secret) {
+    JsonObject[] seen = new JsonObject[1];
+    within(15, id + " finished", () -> {
+      seen[0] = send(HttpMethod.GET, "/v1/tasks/" + id, null, secret).json();
+      return TestServer.isFinished(seen[0]);
+    });
+    return seen[0];
+  }
+
+  @Test
   void keysRotateWhenTheirFileChanges() throws Exception {
     send(HttpMethod.GET, "/v1/tasks", null, "acme-ro-secret").expect(200);
     writeKeys(key("acme-rw", "acme-rw-secret", "acme", "tasks:read", "tasks:write"),
