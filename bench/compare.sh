@@ -14,7 +14,7 @@
 # disk's fsync cost (pg_test_fsync, and dd with oflag=dsync), the journal's commit latency and
 # batch sizes from /metrics, and (c0) gathers of 10 on the default retention and max_tasks.
 # Everything binds and targets 127.0.0.1; every server started is stopped by its PID.
-# Knobs: WARMUP (10s), DURATION (15s), THREADS (2), CONNECTIONS (64), LOOPS (nproc),
+# Knobs: AUTH_KEY (none), WARMUP (10s), DURATION (15s), THREADS (2), CONNECTIONS (64), LOOPS (nproc),
 # BENCH_RETENTION_MS (1000), C0_DURATION (30s, 0 to skip), SCENARIOS (create_await gather10).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -31,6 +31,10 @@ SCENARIOS=${SCENARIOS:-create_await gather10}
 HEAD_JAR=target/taskloop.jar
 VARIANTS=${VARIANTS:-"memory=$HEAD_JAR:TASKLOOP_STORE=memory sqlite=$HEAD_JAR:TASKLOOP_STORE=sqlite postgres=$HEAD_JAR:TASKLOOP_STORE=postgres"}
 WRK_OPTS="-t$THREADS -c$CONNECTIONS --timeout 10s"
+# AUTH_KEY: sent as Authorization: Bearer to the echo and to every variant alike, so a variant
+# with TASKLOOP_AUTH=keys (and a keys file holding the key's hash) is compared with one without.
+WRK_AUTH=()
+[ -n "${AUTH_KEY:-}" ] && WRK_AUTH=(-H "Authorization: Bearer $AUTH_KEY")
 PG_BIN=/usr/lib/postgresql/15/bin
 
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 1; }
@@ -105,10 +109,10 @@ result_field() { grep '^RESULT' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 
 measure() { # label script port [warmup]
   local label=$1 script=$2 port=$3 warmup=${4:-$WARMUP}
-  [ "$warmup" != 0 ] && wrk $WRK_OPTS -d"$warmup" -s "bench/$script.lua" "http://127.0.0.1:$port/" > "$OUT/$label.warmup.txt" 2>&1
+  [ "$warmup" != 0 ] && wrk $WRK_OPTS "${WRK_AUTH[@]}" -d"$warmup" -s "bench/$script.lua" "http://127.0.0.1:$port/" > "$OUT/$label.warmup.txt" 2>&1
   local cmd="wrk $WRK_OPTS -d$DURATION -s bench/$script.lua http://127.0.0.1:$port/"
-  echo "\$ $cmd" > "$OUT/$label.txt"
-  $cmd >> "$OUT/$label.txt" 2>&1
+  echo "\$ wrk $WRK_OPTS ${AUTH_KEY:+-H 'Authorization: Bearer \$AUTH_KEY' }-d$DURATION -s bench/$script.lua http://127.0.0.1:$port/" > "$OUT/$label.txt"
+  wrk $WRK_OPTS "${WRK_AUTH[@]}" -d"$DURATION" -s "bench/$script.lua" "http://127.0.0.1:$port/" >> "$OUT/$label.txt" 2>&1
   echo "$OUT/$label.txt"
 }
 
