@@ -4,6 +4,7 @@ import io.taskloop.auth.Authenticator;
 import io.taskloop.auth.Caller;
 import io.taskloop.auth.Scope;
 import io.taskloop.task.Problem;
+import io.vertx.core.Future;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.RoutingContext;
 
@@ -55,20 +56,30 @@ final class Access {
       ctx.next();
       return;
     }
-    // The body waits until the caller is known: nothing of an unauthenticated request is read.
+    Future<Caller> caller = authenticator.caller(ctx.request().getHeader("Authorization"));
+    if (caller.isComplete()) { // an API key: known at once, the request goes on as it is
+      admit(ctx, needed, caller);
+      return;
+    }
+    // A token is checked asynchronously: the body waits until the caller is known.
     ctx.request().pause();
-    authenticator.caller(ctx.request().getHeader("Authorization")).onComplete(ar -> {
+    caller.onComplete(ar -> {
       ctx.request().resume();
-      if (ar.failed()) {
-        ctx.fail(ar.cause());
-      } else if (!ar.result().may(needed)) {
-        ctx.fail(Problem.forbidden(ar.result().who() + " of tenant " + ar.result().tenant() + " lacks the scope "
-            + needed.wire() + " that " + ctx.request().method() + " " + ctx.request().path() + " needs"));
-      } else {
-        ctx.put(CALLER, ar.result());
-        ctx.next();
-      }
+      admit(ctx, needed, ar);
     });
+  }
+
+  /** 401 when the caller is unknown, 403 when it lacks the scope, else on to the route. */
+  private static void admit(RoutingContext ctx, Scope needed, io.vertx.core.AsyncResult<Caller> ar) {
+    if (ar.failed()) {
+      ctx.fail(ar.cause());
+    } else if (!ar.result().may(needed)) {
+      ctx.fail(Problem.forbidden(ar.result().who() + " of tenant " + ar.result().tenant() + " lacks the scope "
+          + needed.wire() + " that " + ctx.request().method() + " " + ctx.request().path() + " needs"));
+    } else {
+      ctx.put(CALLER, ar.result());
+      ctx.next();
+    }
   }
 
   /** The caller of a request that passed {@link #handle}. */
