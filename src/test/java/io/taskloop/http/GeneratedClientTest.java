@@ -297,6 +297,33 @@ class GeneratedClientTest {
   }
 
   @Test
+  void withAKeyTheGeneratedClientWorksAgainstANodeWithAuth(Vertx vertx) throws Exception {
+    java.nio.file.Path dir = TestServer.freshDataDir();
+    java.nio.file.Files.writeString(dir.resolve("keys.json"), new io.vertx.core.json.JsonObject().put("keys",
+        new io.vertx.core.json.JsonArray().add(new io.vertx.core.json.JsonObject().put("id", "client")
+            .put("hash", io.taskloop.auth.ApiKeys.hash("client-secret")).put("tenant", "acme")
+            .put("scopes", new io.vertx.core.json.JsonArray().add("tasks:read").add("tasks:write")))).encode());
+    // One node per Vert.x instance here: nodes on port 0 of one instance would share a port.
+    server.stop();
+    server = TestServer.start(vertx, config("auth", "keys", "auth_keys_file", dir.resolve("keys.json").toString(),
+        "data_dir", dir.resolve("data").toString()));
+    TestServer guarded = server;
+    guarded.post("/v1/tasks", io.vertx.core.json.JsonObject.of("type", "sleep", "delay_ms", 0)).problem(401, null);
+    ApiClient anonymous = new ApiClient().setObjectMapper(mapper).setReadTimeout(Duration.ofSeconds(TestServer.BOUND_S));
+    anonymous.updateBaseUri("http://127.0.0.1:" + guarded.node.port());
+    ApiException refused = assertThrows(ApiException.class, () -> new TasksApi(anonymous).createTask(sleep(0, 1), null, null, null));
+    assertEquals(401, refused.getCode());
+    assertEquals(401, problem(refused).getStatus());
+    ApiClient keyed = new ApiClient().setObjectMapper(mapper).setReadTimeout(Duration.ofSeconds(TestServer.BOUND_S))
+        .setRequestInterceptor(request -> request.header("Authorization", "Bearer client-secret"));
+    keyed.updateBaseUri("http://127.0.0.1:" + guarded.node.port());
+    Task done = new TasksApi(keyed).createTask(sleep(0, "with a key"), null, WAIT, null);
+    assertEquals(TaskState.SUCCEEDED, done.getState());
+    assertEquals("with a key", done.getResult());
+    assertEquals(done.getId(), new TasksApi(keyed).getTask(done.getId(), null, null).getId());
+  }
+
+  @Test
   void anInvalidRequestIsAnApiExceptionWithTheProblem() {
     ApiException field = assertThrows(ApiException.class, () -> tasks.createTask(sleep(-1, null), null, null, null));
     assertEquals(422, field.getCode());
