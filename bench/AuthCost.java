@@ -21,7 +21,8 @@ public class AuthCost {
     String header = "Bearer " + Files.readString(Path.of(args[1])).trim();
     long calls = args.length > 2 ? Long.parseLong(args[2]) : 5_000_000;
     Vertx vertx = Vertx.vertx();
-    AuthSettings keys = new AuthSettings("keys", file.toString(), "", "", "RS256", "", "", "tenant", "scope", false, 0, 0);
+    AuthSettings keys = new AuthSettings("keys", file.toString(), "", "", "RS256", "", "", "tenant", "scope", false, 0, 0,
+        java.util.List.of());
     Authenticator auth = Authenticator.load(vertx, keys);
     long sink = 0;
     for (int round = 0; round < 5; round++) {

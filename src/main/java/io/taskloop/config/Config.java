@@ -89,6 +89,8 @@ public record Config(
       Map.entry("metrics_open", false),
       Map.entry("tenant_max_tasks", 0L),
       Map.entry("tenant_creates_per_second", 0L),
+      // tenant:rule entries: the hosts a tenant's http tasks and webhooks may reach (within http_allow).
+      Map.entry("tenant_http_allow", List.of()),
       // TLS on the clustered event bus (mutual: each node shows its certificate and checks the
       // other's against the CA): PEM files, all three or none.
       Map.entry("cluster_tls_cert_file", ""),
@@ -199,7 +201,7 @@ public record Config(
                 "PS512", "EdDSA")),
             v.string("auth_jwt_issuer"), v.string("auth_jwt_audience"), v.string("auth_jwt_tenant_claim"),
             v.string("auth_jwt_scopes_claim"), v.bool("metrics_open"), v.number("tenant_max_tasks", 0, Long.MAX_VALUE),
-            v.number("tenant_creates_per_second", 0, 100_000_000L)),
+            v.number("tenant_creates_per_second", 0, 100_000_000L), v.strings("tenant_http_allow")),
         v.string("cluster_tls_cert_file"), v.string("cluster_tls_key_file"), v.string("cluster_tls_ca_file"),
         (int) v.number("cluster_bus_port", 0, 65_535));
     long tlsFiles = java.util.stream.Stream.of(config.clusterTlsCertFile(), config.clusterTlsKeyFile(),

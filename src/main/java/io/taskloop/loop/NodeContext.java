@@ -47,7 +47,7 @@ public final class NodeContext {
     this.clock = clock;
     this.decoder = new SpecDecoder(config.maxChildren(), config.maxDepth(),
         config.auth().open() ? new OutboundGuard(config.httpAllow(), config.httpDeny())
-            : OutboundGuard.protectingThisMachine(config.httpAllow(), config.httpDeny()));
+            : OutboundGuard.protectingThisMachine(config.httpAllow(), config.httpDeny(), config.auth().httpAllowByTenant()));
     this.directory = directory.apply(this);
   }
 

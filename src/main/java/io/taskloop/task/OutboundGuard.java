@@ -8,6 +8,7 @@ import java.util.Collections;
 import java.net.URI;
 import java.net.UnknownHostException;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 
 /**
@@ -22,10 +23,17 @@ public final class OutboundGuard {
 
   private final List<String> allow;
   private final List<String> deny;
+  private final Map<String, List<String>> tenantAllow;
 
   public OutboundGuard(List<String> allow, List<String> deny) {
+    this(allow, deny, Map.of());
+  }
+
+  /** {@code tenantAllow}: a tenant named there reaches only hosts its own rules allow too (tenant_http_allow). */
+  public OutboundGuard(List<String> allow, List<String> deny, Map<String, List<String>> tenantAllow) {
     this.allow = allow;
     this.deny = deny;
+    this.tenantAllow = Map.copyOf(tenantAllow);
   }
 
   /**
@@ -33,7 +41,8 @@ public final class OutboundGuard {
    * machine's interfaces are denied, so no tenant reaches the node's own routes (or anything
    * else listening here) through an http task or a webhook.
    */
-  public static OutboundGuard protectingThisMachine(List<String> allow, List<String> deny) {
+  public static OutboundGuard protectingThisMachine(List<String> allow, List<String> deny,
+      Map<String, List<String>> tenantAllow) {
     List<String> all = new ArrayList<>(deny);
     all.addAll(List.of("127.0.0.0/8", "::1/128", "0.0.0.0/8", "::/128", "localhost"));
     try {
@@ -47,7 +56,7 @@ public final class OutboundGuard {
     } catch (SocketException e) {
       // no interfaces listed: loopback is denied all the same
     }
-    return new OutboundGuard(allow, List.copyOf(all));
+    return new OutboundGuard(allow, List.copyOf(all), tenantAllow);
   }
 
   /** Null when a request may go to the IP address it connected to; otherwise why not. */
@@ -65,6 +74,11 @@ public final class OutboundGuard {
 
   /** Null when the URL may be reached; otherwise why not. */
   public String refusal(URI url) {
+    return refusal(url, "");
+  }
+
+  /** Null when tenant {@code tenant}'s task may reach the URL; otherwise why not. */
+  public String refusal(URI url, String tenant) {
     String host = url.getHost().toLowerCase(Locale.ROOT);
     if (host.startsWith("[") && host.endsWith("]")) {
       host = host.substring(1, host.length() - 1);
@@ -72,6 +86,13 @@ public final class OutboundGuard {
     for (String rule : deny) {
       if (matches(rule, host)) {
         return "host " + host + " is denied by rule '" + rule + "' (http_deny)";
+      }
+    }
+    List<String> own = tenantAllow.get(tenant);
+    if (own != null) {
+      String h = host;
+      if (own.stream().noneMatch(rule -> matches(rule, h))) {
+        return "host " + host + " is not in tenant " + tenant + "'s allow list (tenant_http_allow)";
       }
     }
     for (String rule : allow) {

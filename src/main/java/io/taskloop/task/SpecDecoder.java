@@ -144,7 +144,7 @@ public final class SpecDecoder {
       }
     }
     Common common = Common.of(optionalName(json, at), optionalMs(json, "timeout_ms", at),
-        stringMap(json, "labels", at, MAX_LABELS), onDone(json, at),
+        stringMap(json, "labels", at, MAX_LABELS), onDone(json, at, stored && depth == 1 ? json.getString("tenant", "") : tenant),
         stored && depth == 1 ? ScheduleRef.fromJson(json.getValue("schedule")) : null,
         stored && depth == 1 ? json.getString("tenant", "") : tenant);
     return switch (type) {
@@ -357,14 +357,15 @@ public final class SpecDecoder {
     if (method == null || !METHODS.contains(method)) {
       throw Problem.invalid(rat + "/method", "method must be one of " + METHODS);
     }
-    String url = url(request.getValue("url"), rat + "/url");
+    String url = url(request.getValue("url"), rat + "/url", common.tenant());
     return new HttpSpec(common, method, url, stringMap(request, "headers", rat, MAX_HEADERS), request.getValue("body"),
         expectStatus(json, at), attemptTimeout(json, at, HttpSpec.DEFAULT_ATTEMPT_TIMEOUT_MS),
         retry(json, at, RetryPolicy.DEFAULT_HTTP_ON));
   }
 
   /** An absolute http(s) URL that the outbound guard lets through; a refused host is a 400. */
-  private String url(Object raw, String at) {
+  /** An outbound URL of {@code tenant}'s task, checked by the guard as written. */
+  private String url(Object raw, String at, String tenant) {
     if (!(raw instanceof String s) || s.length() > 2_000) {
       throw Problem.invalid(at, raw == null ? "url is required" : "url must be a string of at most 2000 characters");
     }
@@ -381,7 +382,7 @@ public final class SpecDecoder {
     if (uri.getPort() > 65_535) {
       throw Problem.invalid(at, "port " + uri.getPort() + " is over 65535");
     }
-    String refusal = guard.refusal(uri);
+    String refusal = guard.refusal(uri, tenant);
     if (refusal != null) {
       throw Problem.denied(at, refusal);
     }
@@ -476,7 +477,7 @@ public final class SpecDecoder {
     return s;
   }
 
-  private OnDone onDone(JsonObject json, String at) {
+  private OnDone onDone(JsonObject json, String at, String tenant) {
     Object raw = json.getValue("on_done");
     String oat = at + "/on_done";
     if (raw == null) {
@@ -490,7 +491,7 @@ public final class SpecDecoder {
         throw Problem.invalid(oat + "/" + escape(field), "unknown field '" + field + "'; on_done has url, headers, address");
       }
     }
-    String url = hook.getValue("url") == null ? null : url(hook.getValue("url"), oat + "/url");
+    String url = hook.getValue("url") == null ? null : url(hook.getValue("url"), oat + "/url", tenant);
     String address = hook.getValue("address") == null ? null : address(hook.getValue("address"), oat + "/address");
     if (url == null && address == null) {
       throw Problem.invalid(oat, "on_done needs a url, an address, or both");

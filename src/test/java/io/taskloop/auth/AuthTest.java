@@ -297,6 +297,25 @@ class AuthTest {
     }
   }
 
+  @Test
+  void aTenantWithItsOwnAllowListReachesOnlyThoseHosts() {
+    server.stop();
+    server = TestServer.start(vertx, config("auth", "keys", "auth_keys_file", dir.resolve("keys.json").toString(),
+        "tenant_http_allow", new JsonArray().add("acme:hooks.acme.test").add("acme:*.acme.internal"),
+        "data_dir", dir.resolve("data-allow").toString()));
+    JsonObject refused = send(HttpMethod.POST, "/v1/tasks", http("http://api.other.test/x"), "acme-rw-secret")
+        .problem(400, "/request/url");
+    assertTrue(refused.getString("detail").contains("tenant_http_allow"), refused.encode());
+    send(HttpMethod.POST, "/v1/tasks", external().put("on_done", new JsonObject().put("url", "http://api.other.test/hook")),
+        "acme-rw-secret").problem(400, "/on_done/url");
+    for (String url : List.of("http://hooks.acme.test/x", "http://billing.acme.internal/y")) {
+      send(HttpMethod.POST, "/v1/tasks", external().put("on_done", new JsonObject().put("url", url)), "acme-rw-secret")
+          .expect(201);
+    }
+    send(HttpMethod.POST, "/v1/tasks", external().put("on_done", new JsonObject().put("url", "http://api.other.test/hook")),
+        "globex-secret").expect(201); // a tenant not named keeps http_allow
+  }
+
   private static JsonObject http(String url) {
     return new JsonObject().put("type", "http").put("request", new JsonObject().put("method", "GET").put("url", url))
         .put("retry", new JsonObject().put("max_attempts", 1));

@@ -36,7 +36,7 @@ class ConfigTest {
       String env = Config.envName(key);
       boolean list = Config.DEFAULTS.get(key) instanceof java.util.List;
       Object fallback = Config.DEFAULTS.get(key);
-      String value = list ? "a.example,b.example"
+      String value = key.equals("tenant_http_allow") ? "acme:a.example,acme:b.example" : list ? "a.example,b.example"
           : fallback instanceof Number ? "70"
           : key.equals("cluster_mode") ? "none" : key.equals("log_format") ? "json"
           : key.equals("store") ? "memory" : key.equals("auth") ? "none" : key.equals("auth_jwt_algorithm") ? "ES256"
@@ -51,7 +51,8 @@ class ConfigTest {
       }
       Config c = Config.from(new JsonObject(), envs);
       Object read = c.toJson().getValue(key);
-      assertEquals(list ? new io.vertx.core.json.JsonArray().add("a.example").add("b.example") : value,
+      assertEquals(key.equals("tenant_http_allow") ? new io.vertx.core.json.JsonArray().add("acme:a.example").add("acme:b.example")
+          : list ? new io.vertx.core.json.JsonArray().add("a.example").add("b.example") : value,
           list ? read : String.valueOf(read), key);
     }
   }
