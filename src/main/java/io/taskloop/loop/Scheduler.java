@@ -9,6 +9,7 @@ import io.taskloop.task.ScheduleRef;
 import io.taskloop.task.SpecDecoder;
 import io.taskloop.task.Tenancy;
 import io.taskloop.task.Task;
+import io.taskloop.task.TaskState;
 import io.taskloop.task.TaskSpec;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -217,7 +218,7 @@ public final class Scheduler {
   }
 
   private static boolean finished(String state) {
-    return state != null && !state.equals("pending") && !state.equals("running");
+    return state != null && TaskState.fromWire(state).isFinished();
   }
 
   private Future<JsonObject> trigger(String id) {
@@ -304,10 +305,6 @@ public final class Scheduler {
       timerId = -1;
     }
     armedFor = Long.MIN_VALUE;
-  }
-
-  int size() {
-    return held.size();
   }
 
   // ---------------------------------------------------------------- ticks
@@ -545,16 +542,21 @@ public final class Scheduler {
     armed.put(s.id(), when);
     queue.add(when, s);
     if (when < armedFor) {
-      if (timerId >= 0) {
-        vertx.cancelTimer(timerId);
-      }
-      armedFor = when;
-      timerId = vertx.setTimer(Math.max(1, when - now), t -> {
-        timerId = -1;
-        armedFor = Long.MAX_VALUE;
-        runDue();
-      });
+      armTimer(when, now);
     }
+  }
+
+  /** The one Vert.x timer, for the earliest entry at {@code when}. */
+  private void armTimer(long when, long now) {
+    if (timerId >= 0) {
+      vertx.cancelTimer(timerId);
+    }
+    armedFor = when;
+    timerId = vertx.setTimer(Math.max(1, when - now), t -> {
+      timerId = -1;
+      armedFor = Long.MAX_VALUE;
+      runDue();
+    });
   }
 
   /** Handles every schedule due by the clock (an entry whose schedule moved on is stale and dropped). */
@@ -575,13 +577,7 @@ public final class Scheduler {
     }
     due.forEach(this::advance);
     if (!queue.isEmpty() && queue.peekDue() < armedFor) {
-      long next = queue.peekDue();
-      armedFor = next;
-      timerId = vertx.setTimer(Math.max(1, next - now), t -> {
-        timerId = -1;
-        armedFor = Long.MAX_VALUE;
-        runDue();
-      });
+      armTimer(queue.peekDue(), now);
     }
   }
 }

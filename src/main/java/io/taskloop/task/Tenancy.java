@@ -28,7 +28,7 @@ public final class Tenancy {
     return at < 0 ? "" : qualified.substring(0, at);
   }
 
-  /** The prefix every name of {@code tenant} starts with ("" matches only unqualified names, see {@link #holds}). */
+  /** Whether {@code qualified} is a name of {@code tenant}'s (of the tenant with no name: an unqualified one). */
   public static boolean holds(String tenant, String qualified) {
     return tenantOf(qualified).equals(tenant);
   }
