@@ -10,6 +10,7 @@ import io.taskloop.cluster.EventSync;
 import io.taskloop.cluster.NodeReport;
 import io.taskloop.cluster.Replicator;
 import io.taskloop.http.HttpApi;
+import io.taskloop.http.UiAssets;
 import io.taskloop.loop.IdempotencyKeys;
 import io.taskloop.loop.LoopVerticle;
 import io.taskloop.loop.NodeContext;
@@ -41,6 +42,7 @@ final class LoopWiring implements LoopVerticle.Services {
   private final Vertx vertx;
   private final NodeContext node;
   private final Buffer contract;
+  private final UiAssets ui;
   private final HazelcastInstance hz;
   private final Supplier<Boolean> ready;
   private final IdempotencyKeys clusterKeys;
@@ -50,8 +52,9 @@ final class LoopWiring implements LoopVerticle.Services {
   private final Stores.Opened store;
   private final Authenticator authenticator;
 
-  LoopWiring(Vertx vertx, NodeContext node, Buffer contract, HazelcastInstance hz, Supplier<Boolean> ready,
+  LoopWiring(Vertx vertx, NodeContext node, Buffer contract, UiAssets ui, HazelcastInstance hz, Supplier<Boolean> ready,
       Stores.Opened store, Authenticator authenticator) {
+    this.ui = ui;
     this.authenticator = authenticator;
     this.store = store;
     this.vertx = vertx;
@@ -126,7 +129,7 @@ final class LoopWiring implements LoopVerticle.Services {
         // nothing would never meet the read timeout.
         .setHttp2ClearTextEnabled(false);
     HttpApi api = new HttpApi(node, loop.link(), report::cluster, ready, authenticator);
-    return api.serve(vertx, vertx.createHttpServer(options), contract, openConnections)
+    return api.serve(vertx, vertx.createHttpServer(options), contract, ui, openConnections)
         .listen()
         .onSuccess(server -> port = server.actualPort());
   }

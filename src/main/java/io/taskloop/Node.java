@@ -4,6 +4,7 @@ import com.hazelcast.core.HazelcastInstance;
 import io.taskloop.auth.Authenticator;
 import io.taskloop.bus.TaskCodec;
 import io.taskloop.bus.WireCodec;
+import io.taskloop.http.UiAssets;
 import io.taskloop.cluster.Adoption;
 import io.taskloop.cluster.ClusterDirectory;
 import io.taskloop.cluster.ClusterSchedules;
@@ -105,8 +106,9 @@ public final class Node {
       AtomicInteger next = new AtomicInteger();
       return notTakenOver(vertx, hazelcast, opened)
           .compose(store -> vertx.executeBlocking(() -> Authenticator.load(vertx, config.auth()))
-              .compose(authenticator -> vertx.fileSystem().readFile("openapi.yaml").compose(contract -> {
-            LoopWiring wiring = new LoopWiring(vertx, context, contract, hazelcast, ready, store, authenticator);
+              .compose(authenticator -> vertx.executeBlocking(UiAssets::load)
+              .compose(ui -> vertx.fileSystem().readFile("openapi.yaml").compose(contract -> {
+            LoopWiring wiring = new LoopWiring(vertx, context, contract, ui, hazelcast, ready, store, authenticator);
             return vertx.deployVerticle(() -> new LoopVerticle(context, next.getAndIncrement(), wiring),
                     new DeploymentOptions().setInstances(config.loops()))
                 // Ready once the cluster's partitions have their backups: records written before could be lost.
@@ -127,7 +129,7 @@ public final class Node {
                   }
                   return node;
                 });
-          })))
+          }))))
           .onFailure(err -> {
             if (opened.commit() != null) {
               vertx.executeBlocking(() -> {

@@ -90,7 +90,8 @@ public final class WireCodec implements MessageCodec<Object, Object> {
       v.put("index", s.index()).put("address", s.address()).put("tasks_held", s.tasksHeld())
           .put("unfinished", s.unfinished()).put("created", s.created()).put("finished", s.finished())
           .put("timers_queued", s.timersQueued()).put("events", s.events()).put("waiting", s.waiting())
-          .put("lateness", new JsonArray(toList(s.latenessBuckets()))).put("lateness_max_us", s.latenessMaxMicros());
+          .put("lateness", new JsonArray(toList(s.latenessBuckets()))).put("lateness_max_us", s.latenessMaxMicros())
+          .put("recent", new JsonArray(toList(s.recentBuckets()))).put("recent_max_us", s.recentMaxMicros());
     } else if (o instanceof LoopCommand.Get c) {
       kind = "Get";
       v.put("id", c.id());
@@ -127,7 +128,7 @@ public final class WireCodec implements MessageCodec<Object, Object> {
       TaskFilter f = c.filter();
       v.put("state", f.state() == null ? null : f.state().wire()).put("type", f.type() == null ? null : f.type().wire())
           .put("name", f.name()).put("label_key", f.labelKey()).put("label_value", f.labelValue()).put("tenant", f.tenant())
-          .put("after", c.afterSeq()).put("limit", c.limit());
+          .put("from", c.fromSeq()).put("limit", c.limit()).put("newest", c.newest());
     } else if (o instanceof LoopCommand.Stats) {
       kind = "Stats?";
     } else if (o instanceof JsonObject json) {
@@ -157,7 +158,8 @@ public final class WireCodec implements MessageCodec<Object, Object> {
       }
       case "Stats" -> new LoopStats(v.getInteger("index"), v.getString("address"), v.getInteger("tasks_held"),
           v.getInteger("unfinished"), v.getLong("created"), v.getLong("finished"), v.getInteger("timers_queued"),
-          v.getInteger("events"), v.getInteger("waiting"), toArray(v.getJsonArray("lateness")), v.getLong("lateness_max_us"));
+          v.getInteger("events"), v.getInteger("waiting"), toArray(v.getJsonArray("lateness")), v.getLong("lateness_max_us"),
+          toArray(v.getJsonArray("recent")), v.getLong("recent_max_us"));
       case "Json" -> v;
       case "ScheduleCall" -> new LoopCommand.ScheduleCall(v.getString("op"), v.getString("id"), v.getJsonObject("body"));
       case "Get" -> new LoopCommand.Get(v.getString("id"));
@@ -175,7 +177,7 @@ public final class WireCodec implements MessageCodec<Object, Object> {
           v.getString("state") == null ? null : TaskState.fromWire(v.getString("state")),
           v.getString("type") == null ? null : TaskType.fromWire(v.getString("type")),
           v.getString("name"), v.getString("label_key"), v.getString("label_value"), v.getString("tenant")),
-          v.getLong("after"), v.getInteger("limit"));
+          v.getLong("from"), v.getInteger("limit"), v.getBoolean("newest", false));
       case "Stats?" -> new LoopCommand.Stats();
       default -> throw new IllegalArgumentException("unknown message kind " + json.getString("k"));
     };

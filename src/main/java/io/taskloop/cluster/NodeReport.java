@@ -60,8 +60,10 @@ public final class NodeReport {
           .put("tasks_held", node.held())
           .put("max_tasks", node.config().maxTasks())
           .put("streams_open", node.streamsOpen())
+          .put("adopted", node.metrics().adoptedSoFar())
           .put("loops", loopsJson)
-          .put("timer_lateness", LoopStats.latenessSummary(loops));
+          .put("timer_lateness", LoopStats.latenessSummary(loops))
+          .put("timer_lateness_recent", LoopStats.recentLatenessSummary(loops));
     });
   }
 

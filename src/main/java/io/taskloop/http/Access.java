@@ -14,11 +14,14 @@ import io.vertx.ext.web.RoutingContext;
  * probes and the contract stay open. Reading needs {@code tasks:read}; making and changing tasks
  * {@code tasks:write}; setting and clearing events {@code events:write}; changing schedules
  * {@code schedules:write}; the cluster view {@code admin}, and {@code /metrics} too unless
- * {@code metrics_open}. The caller rides on the request for the handlers ({@link #caller}).
+ * {@code metrics_open}; {@code /v1/whoami} any known caller. The dashboard's files ({@code /ui})
+ * are open: they hold no data and call the API with the caller's key. The caller rides on the request for the handlers ({@link #caller}).
  */
 final class Access {
 
   private static final String CALLER = "taskloop.caller";
+  /** Who the caller is: any known caller may ask, whatever its scopes. */
+  static final String WHOAMI = "/v1/whoami";
 
   private final Authenticator authenticator;
   private final boolean metricsOpen;
@@ -72,7 +75,7 @@ final class Access {
   private static void admit(RoutingContext ctx, Scope needed, io.vertx.core.AsyncResult<Caller> ar) {
     if (ar.failed()) {
       ctx.fail(ar.cause());
-    } else if (!ar.result().may(needed)) {
+    } else if (!ar.result().may(needed) && !ctx.request().path().equals(WHOAMI)) {
       ctx.fail(Problem.forbidden(ar.result().who() + " of tenant " + ar.result().tenant() + " lacks the scope "
           + needed.wire() + " that " + ctx.request().method() + " " + ctx.request().path() + " needs"));
     } else {

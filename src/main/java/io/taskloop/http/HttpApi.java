@@ -83,16 +83,16 @@ public final class HttpApi {
    * open connections ({@code open} counts them across the node's loops), refused heads as
    * problem+json, client disconnects at DEBUG. Then the API's routes.
    */
-  public HttpServer serve(Vertx vertx, HttpServer server, Buffer contract, AtomicInteger open) {
+  public HttpServer serve(Vertx vertx, HttpServer server, Buffer contract, UiAssets ui, AtomicInteger open) {
     Edge edge = new Edge(vertx, node.config().httpReadTimeoutMs(), node.config().httpMaxConnections(),
         node.config().httpMaxUriBytes(), open);
     return server.connectionHandler(edge::opened)
         .invalidRequestHandler(Edge::invalid)
         .exceptionHandler(Edge::failed)
-        .requestHandler(router(vertx, contract, edge));
+        .requestHandler(router(vertx, contract, ui, edge));
   }
 
-  private Router router(Vertx vertx, Buffer contract, Edge edge) {
+  private Router router(Vertx vertx, Buffer contract, UiAssets ui, Edge edge) {
     Streams streams = new Streams(vertx, node, link);
     Router router = Router.router(vertx);
     router.route().handler(edge::request);
@@ -121,6 +121,8 @@ public final class HttpApi {
     router.get("/health/live").handler(ctx -> health(ctx, true));
     router.get("/health/ready").handler(ctx -> health(ctx, ready.get()));
     router.get("/metrics").handler(PrometheusScrapingHandler.create(node.metrics().registry()));
+    router.get("/v1/whoami").handler(this::whoami);
+    ui.mount(router);
     router.get("/openapi.yaml").handler(ctx -> ctx.response().putHeader("Content-Type", "application/yaml").end(contract));
     router.route().failureHandler(this::problem);
     router.errorHandler(404, this::problem);
@@ -239,6 +241,18 @@ public final class HttpApi {
         .onFailure(ctx::fail);
   }
 
+  /** {@code order=newest} lists newest first; {@code oldest}, the default, oldest first. */
+  private static boolean newestFirst(RoutingContext ctx) {
+    String order = ctx.request().getParam("order");
+    if (order == null || order.equals("oldest")) {
+      return false;
+    }
+    if (order.equals("newest")) {
+      return true;
+    }
+    throw Problem.invalidParameter("order", "must be oldest or newest");
+  }
+
   /** What a caller lists and streams: its own tenant's tasks (an admin's: every tenant's). */
   private static TaskFilter seenBy(RoutingContext ctx, TaskFilter filter) {
     Caller caller = Access.caller(ctx);
@@ -248,24 +262,30 @@ public final class HttpApi {
   private void listTasks(RoutingContext ctx) {
     TaskFilter filter = seenBy(ctx, filter(ctx));
     int limit = limit(ctx);
-    long[] after = TaskCursor.decode(ctx.request().getParam("cursor"), node.loops());
+    boolean newest = newestFirst(ctx);
+    String cursor = ctx.request().getParam("cursor");
+    long[] from = TaskCursor.decode(cursor, node.loops());
+    if (newest && cursor == null) {
+      java.util.Arrays.fill(from, Long.MAX_VALUE); // below everything: the newest first
+    }
     List<Future<List<Task>>> pages = new ArrayList<>(node.loops());
     for (int loop = 0; loop < node.loops(); loop++) {
-      pages.add(link.ask(loop, new LoopCommand.ListTasks(filter, after[loop], limit + 1)));
+      pages.add(link.ask(loop, new LoopCommand.ListTasks(filter, from[loop], limit + 1, newest)));
     }
+    java.util.Comparator<Task> oldestFirst = (a, b) -> a.createdAt() != b.createdAt() ? Long.compare(a.createdAt(), b.createdAt())
+        : a.loop() != b.loop() ? Integer.compare(a.loop(), b.loop()) : Long.compare(a.seq(), b.seq());
     Future.all(pages).onSuccess(all -> {
       List<Task> merged = new ArrayList<>();
       for (int loop = 0; loop < node.loops(); loop++) {
         merged.addAll(all.<List<Task>>resultAt(loop));
       }
-      merged.sort((a, b) -> a.createdAt() != b.createdAt() ? Long.compare(a.createdAt(), b.createdAt())
-          : a.loop() != b.loop() ? Integer.compare(a.loop(), b.loop()) : Long.compare(a.seq(), b.seq()));
+      merged.sort(newest ? oldestFirst.reversed() : oldestFirst);
       List<Task> page = merged.size() > limit ? merged.subList(0, limit) : merged;
       JsonArray items = new JsonArray();
-      long[] next = after.clone();
+      long[] next = from.clone();
       for (Task task : page) {
         items.add(TaskJson.task(task));
-        next[task.loop()] = Math.max(next[task.loop()], task.seq());
+        next[task.loop()] = newest ? Math.min(next[task.loop()], task.seq()) : Math.max(next[task.loop()], task.seq());
       }
       boolean more = merged.size() > limit; // each loop gave up to limit + 1, so this sees a next page
       sendJson(ctx, 200, new JsonObject().put("items", items).put("next_cursor", more ? TaskCursor.encode(next) : null));
@@ -320,6 +340,26 @@ public final class HttpApi {
   }
 
   // ---------------------------------------------------------------- node
+
+  /** The node's auth setting as whoami names it: {@code none}, {@code keys}, {@code jwt} or {@code keys,jwt}. */
+  private String authMode() {
+    String mode = node.config().auth().mode();
+    return mode.isEmpty() ? "none" : mode.equals("jwt,keys") ? "keys,jwt" : mode;
+  }
+
+  /** Who the caller is and what it may do: what the dashboard shows and hides by. */
+  private void whoami(RoutingContext ctx) {
+    Caller caller = Access.caller(ctx);
+    JsonArray scopes = new JsonArray();
+    caller.scopes().forEach(s -> scopes.add(s.wire()));
+    sendJson(ctx, 200, new JsonObject()
+        .put("auth", authMode())
+        .put("tenant", caller.tenant().isEmpty() ? null : caller.tenant())
+        .put("who", caller.who())
+        .put("scopes", scopes)
+        .put("admin", caller.admin())
+        .put("node", node.nodeId()));
+  }
 
   private void cluster(RoutingContext ctx) {
     report.cluster().onSuccess(view -> sendJson(ctx, 200, view)).onFailure(ctx::fail);

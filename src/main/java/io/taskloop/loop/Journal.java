@@ -68,7 +68,7 @@ public interface Journal {
     }
 
     @Override
-    public Future<List<Task>> list(int loop, TaskFilter filter, long afterSeq, int limit) {
+    public Future<List<Task>> list(int loop, TaskFilter filter, long fromSeq, int limit, boolean newest) {
       return Future.succeededFuture(List.of());
     }
   };
@@ -115,6 +115,9 @@ public interface Journal {
   /** A task that has left memory, as the store holds it; null when it holds none. */
   Future<Task> read(String id);
 
-  /** The stored tasks of this node's {@code loop} that match, with the lowest sequence after {@code afterSeq}. */
-  Future<List<Task>> list(int loop, TaskFilter filter, long afterSeq, int limit);
+  /**
+   * The stored tasks of this node's {@code loop} that match, with the lowest sequence after
+   * {@code fromSeq}, or with {@code newest} the highest below it.
+   */
+  Future<List<Task>> list(int loop, TaskFilter filter, long fromSeq, int limit, boolean newest);
 }

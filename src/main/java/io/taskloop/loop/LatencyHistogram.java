@@ -4,22 +4,64 @@ import io.vertx.core.json.JsonObject;
 
 /**
  * Timer lateness on one loop: how long after its due time each timer ran, in 50 µs buckets up
- * to 100 ms (later ones share an overflow bucket). Owned by its loop; read through a snapshot.
+ * to 100 ms (later ones share an overflow bucket), since the loop started and over the last
+ * 10–20 s (two windows of {@link #WINDOW_MICROS}, the older dropped as a new one begins), which
+ * is what a live chart draws. Owned by its loop; read through a snapshot.
  */
 final class LatencyHistogram {
 
   private static final int BUCKET_MICROS = 50;
   private static final int BUCKETS = 2_000;
 
+  static final long WINDOW_MICROS = 10_000_000;
+
   private final long[] counts = new long[BUCKETS + 1];
   private long total;
   private long maxMicros;
+  private long[] current = new long[BUCKETS + 1];
+  private long[] previous = new long[BUCKETS + 1];
+  private long currentMax;
+  private long previousMax;
+  private long windowStart;
 
-  void record(long micros) {
+  void record(long micros, long nowMicros) {
     long m = Math.max(0, micros);
-    counts[(int) Math.min(BUCKETS, m / BUCKET_MICROS)]++;
+    int bucket = (int) Math.min(BUCKETS, m / BUCKET_MICROS);
+    counts[bucket]++;
     total++;
     maxMicros = Math.max(maxMicros, m);
+    roll(nowMicros);
+    current[bucket]++;
+    currentMax = Math.max(currentMax, m);
+  }
+
+  /** The bucket counts of the last 10–20 s as of {@code nowMicros} (then {@link #recentMaxMicros}). */
+  long[] recent(long nowMicros) {
+    roll(nowMicros);
+    return merge(previous, current);
+  }
+
+  private void roll(long nowMicros) {
+    long since = nowMicros - windowStart;
+    if (since < WINDOW_MICROS) {
+      return;
+    }
+    long[] cleared = previous;
+    java.util.Arrays.fill(cleared, 0);
+    if (since < 2 * WINDOW_MICROS) {
+      previous = current;
+      previousMax = currentMax;
+    } else {
+      java.util.Arrays.fill(current, 0); // nothing in the last window either
+      previousMax = 0;
+    }
+    current = cleared;
+    currentMax = 0;
+    windowStart = nowMicros;
+  }
+
+  long recentMaxMicros() {
+    return Math.max(previousMax, currentMax);
   }
 
   long[] snapshot() {

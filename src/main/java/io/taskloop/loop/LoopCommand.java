@@ -97,9 +97,10 @@ public interface LoopCommand<R> {
     }
   }
 
-  record ListTasks(TaskFilter filter, long afterSeq, int limit) implements LoopCommand<List<Task>> {
+  /** A page of a loop's tasks: after {@code fromSeq} oldest first, or with {@code newest} below it newest first. */
+  record ListTasks(TaskFilter filter, long fromSeq, int limit, boolean newest) implements LoopCommand<List<Task>> {
     public Future<List<Task>> run(TaskEngine e) {
-      return e.list(filter, afterSeq, limit);
+      return e.list(filter, fromSeq, limit, newest);
     }
   }
 

@@ -225,13 +225,16 @@ public final class TaskEngine {
     return promise.future().onComplete(ar -> vertx.cancelTimer(timer));
   }
 
-  /** A page of this loop's tasks: those in memory, and those that left it for the store (memory wins). */
-  public Future<List<Task>> list(TaskFilter filter, long afterSeq, int limit) {
-    List<Task> inMemory = table.list(filter, afterSeq, limit);
+  /**
+   * A page of this loop's tasks: those in memory, and those that left it for the store (memory
+   * wins); after {@code fromSeq} oldest first, or with {@code newest} below it newest first.
+   */
+  public Future<List<Task>> list(TaskFilter filter, long fromSeq, int limit, boolean newest) {
+    List<Task> inMemory = table.list(filter, fromSeq, limit, newest);
     if (!journal.keeps()) {
       return Future.succeededFuture(inMemory);
     }
-    return journal.list(index, filter, afterSeq, limit).map(stored -> {
+    return journal.list(index, filter, fromSeq, limit, newest).map(stored -> {
       Map<String, Task> merged = new HashMap<>();
       for (Task t : stored) {
         if (kept(t)) {
@@ -242,15 +245,17 @@ public final class TaskEngine {
         merged.put(t.id(), t);
       }
       List<Task> page = new ArrayList<>(merged.values());
-      page.sort((a, b) -> Long.compare(a.seq(), b.seq()));
+      page.sort(newest ? (a, b) -> Long.compare(b.seq(), a.seq()) : (a, b) -> Long.compare(a.seq(), b.seq()));
       return page.size() > limit ? new ArrayList<>(page.subList(0, limit)) : page;
     });
   }
 
   public LoopStats stats() {
+    java.time.Instant now = clock.instant();
+    long[] recent = timers.lateness().recent(now.getEpochSecond() * 1_000_000L + now.getNano() / 1_000);
     return new LoopStats(index, node.nodeId() + "/" + index, table.size(), table.unfinished(), table.created(),
         table.finished(), timers.size(), events.size(), watchers.waiting(), timers.lateness().snapshot(),
-        timers.lateness().maxMicros());
+        timers.lateness().maxMicros(), recent, timers.lateness().recentMaxMicros());
   }
 
   ChangeLog.Since changesSince(long after) {

@@ -6,6 +6,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
@@ -138,11 +139,15 @@ final class TaskTable {
     return out;
   }
 
-  /** The page of {@code GET /v1/tasks}: the {@code limit} matching tasks with the lowest sequence after the cursor. */
-  List<Task> list(TaskFilter filter, long afterSeq, int limit) {
-    PriorityQueue<Task> page = new PriorityQueue<>(limit + 1, (a, b) -> Long.compare(b.seq(), a.seq()));
+  /**
+   * The page of {@code GET /v1/tasks}: the {@code limit} matching tasks with the lowest sequence
+   * after {@code fromSeq}, or with {@code newest} the highest below it, in that order.
+   */
+  List<Task> list(TaskFilter filter, long fromSeq, int limit, boolean newest) {
+    Comparator<Task> order = newest ? (a, b) -> Long.compare(b.seq(), a.seq()) : (a, b) -> Long.compare(a.seq(), b.seq());
+    PriorityQueue<Task> page = new PriorityQueue<>(limit + 1, order.reversed()); // the head is the one to drop
     for (Task task : tasks.values()) {
-      if (task.seq() > afterSeq && filter.matches(task)) {
+      if ((newest ? task.seq() < fromSeq : task.seq() > fromSeq) && filter.matches(task)) {
         page.add(task);
         if (page.size() > limit) {
           page.poll();
@@ -150,7 +155,7 @@ final class TaskTable {
       }
     }
     List<Task> out = new ArrayList<>(page);
-    out.sort((a, b) -> Long.compare(a.seq(), b.seq()));
+    out.sort(order);
     return out;
   }
 }

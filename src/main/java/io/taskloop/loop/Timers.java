@@ -79,7 +79,7 @@ final class Timers {
     while (queue.peekDue() <= now) {
       long when = queue.peekDue();
       if (due.fire(queue.poll(), now)) {
-        lateness.record(nowMicros - when * 1_000);
+        lateness.record(nowMicros - when * 1_000, nowMicros);
         metrics.lateness(nowMicros - when * 1_000);
       }
     }

@@ -140,6 +140,11 @@ public final class Metrics {
     adopted.increment(n);
   }
 
+  /** Tasks this node took over from departed nodes since it started. */
+  public long adoptedSoFar() {
+    return (long) adopted.count();
+  }
+
   /** One journal commit: how long it took, how many changes it wrote, whether it held. */
   public void journalCommit(long nanos, int changes, boolean ok) {
     journalCommits.record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);

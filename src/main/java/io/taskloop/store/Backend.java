@@ -19,7 +19,7 @@ public interface Backend extends AutoCloseable {
   Future<Task> read(String id);
 
   /** Tasks owned by {@code node}'s {@code loop} that match, lowest sequence first after {@code afterSeq}. */
-  Future<List<Task>> list(String node, int loop, TaskFilter filter, long afterSeq, int limit);
+  Future<List<Task>> list(String node, int loop, TaskFilter filter, long fromSeq, int limit, boolean newest);
 
   /** What a node finds at start: see {@link Recovery}. */
   Future<Recovery> recover(String node);

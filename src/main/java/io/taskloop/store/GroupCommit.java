@@ -160,8 +160,8 @@ public final class GroupCommit implements Journal {
   }
 
   @Override
-  public Future<List<Task>> list(int loop, TaskFilter filter, long afterSeq, int limit) {
-    return onCaller(backend.list(node, loop, filter, afterSeq, limit));
+  public Future<List<Task>> list(int loop, TaskFilter filter, long fromSeq, int limit, boolean newest) {
+    return onCaller(backend.list(node, loop, filter, fromSeq, limit, newest));
   }
 
   /** A future of the backend's, completed on the context that asked (the backend's threads are not loops). */

@@ -290,9 +290,10 @@ public final class PostgresBackend implements Backend {
   }
 
   @Override
-  public Future<List<Task>> list(String node, int loop, TaskFilter filter, long afterSeq, int limit) {
-    StringBuilder sql = new StringBuilder("SELECT record FROM tasks WHERE owner = $1 AND owner_loop = $2 AND seq > $3");
-    List<Object> args = new ArrayList<>(List.of(node, loop, afterSeq));
+  public Future<List<Task>> list(String node, int loop, TaskFilter filter, long fromSeq, int limit, boolean newest) {
+    StringBuilder sql = new StringBuilder("SELECT record FROM tasks WHERE owner = $1 AND owner_loop = $2 AND seq ")
+        .append(newest ? "< $3" : "> $3");
+    List<Object> args = new ArrayList<>(List.of(node, loop, fromSeq));
     if (filter.tenant() != null && filter.tenant().isEmpty()) {
       sql.append(" AND tenant IS NULL");
     } else if (filter.tenant() != null) {
@@ -322,7 +323,7 @@ public final class PostgresBackend implements Backend {
       }
     }
     args.add(limit);
-    sql.append(" ORDER BY seq LIMIT $").append(args.size());
+    sql.append(newest ? " ORDER BY seq DESC LIMIT $" : " ORDER BY seq LIMIT $").append(args.size());
     return tasks(pool, sql.toString(), Tuple.from(args)).timeout(READ_BOUND_MS, TimeUnit.MILLISECONDS);
   }
 

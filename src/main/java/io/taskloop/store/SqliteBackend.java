@@ -243,10 +243,11 @@ public final class SqliteBackend implements Backend {
   }
 
   @Override
-  public Future<List<Task>> list(String node, int loop, TaskFilter filter, long afterSeq, int limit) {
+  public Future<List<Task>> list(String node, int loop, TaskFilter filter, long fromSeq, int limit, boolean newest) {
     return on(reads, () -> {
-      StringBuilder sql = new StringBuilder("SELECT record FROM tasks WHERE owner = ? AND owner_loop = ? AND seq > ?");
-      List<Object> args = new ArrayList<>(List.of(node, loop, afterSeq));
+      StringBuilder sql = new StringBuilder("SELECT record FROM tasks WHERE owner = ? AND owner_loop = ? AND seq ")
+          .append(newest ? "< ?" : "> ?");
+      List<Object> args = new ArrayList<>(List.of(node, loop, fromSeq));
       if (filter.tenant() != null) {
         sql.append(filter.tenant().isEmpty() ? " AND tenant IS NULL" : " AND tenant = ?");
         if (!filter.tenant().isEmpty()) {
@@ -272,7 +273,7 @@ public final class SqliteBackend implements Backend {
           args.add(filter.labelValue());
         }
       }
-      sql.append(" ORDER BY seq LIMIT ?");
+      sql.append(newest ? " ORDER BY seq DESC LIMIT ?" : " ORDER BY seq LIMIT ?");
       args.add(limit);
       try (PreparedStatement s = reader.prepareStatement(sql.toString())) {
         for (int i = 0; i < args.size(); i++) {

@@ -159,13 +159,16 @@ class GeneratedClientTest {
     assertEquals(List.of("true"), replay.getHeaders().get("idempotent-replayed"));
 
     // Listing filters and pages into the generated TaskList.
-    TaskList sleeps = tasks.listTasks(TaskState.SUCCEEDED, TaskType.SLEEP, null, null, 1, null);
+    TaskList sleeps = tasks.listTasks(TaskState.SUCCEEDED, TaskType.SLEEP, null, null, null, 1, null);
     assertEquals(1, sleeps.getItems().size());
     assertNotNull(sleeps.getNextCursor());
-    TaskList rest = tasks.listTasks(TaskState.SUCCEEDED, TaskType.SLEEP, null, null, 100, sleeps.getNextCursor());
+    TaskList rest = tasks.listTasks(TaskState.SUCCEEDED, TaskType.SLEEP, null, null, "oldest", 100, sleeps.getNextCursor());
     assertEquals(2, rest.getItems().size());
     assertNull(rest.getNextCursor());
-    assertEquals(List.of(t.getId()), tasks.listTasks(null, null, null, "team=billing", null, null).getItems().stream()
+    TaskList newest = tasks.listTasks(TaskState.SUCCEEDED, TaskType.SLEEP, null, null, "newest", 100, null);
+    assertEquals(3, newest.getItems().size());
+    assertEquals(sleeps.getItems().get(0).getId(), newest.getItems().get(2).getId(), "newest first: the oldest comes last");
+    assertEquals(List.of(t.getId()), tasks.listTasks(null, null, null, "team=billing", null, null, null).getItems().stream()
         .map(Task::getId).collect(Collectors.toList()));
   }
 

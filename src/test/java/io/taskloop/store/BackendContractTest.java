@@ -348,7 +348,7 @@ abstract class BackendContractTest {
   }
 
   List<Task> list(String node, int loop, TaskFilter filter, long afterSeq, int limit) {
-    return bounded(store.list(node, loop, filter, afterSeq, limit));
+    return bounded(store.list(node, loop, filter, afterSeq, limit, false));
   }
 
   static List<String> ids(List<Task> tasks) {
