@@ -46,16 +46,15 @@ final class LatencyHistogram {
     if (since < WINDOW_MICROS) {
       return;
     }
-    long[] cleared = previous;
-    java.util.Arrays.fill(cleared, 0);
-    if (since < 2 * WINDOW_MICROS) {
-      previous = current;
-      previousMax = currentMax;
-    } else {
-      java.util.Arrays.fill(current, 0); // nothing in the last window either
-      previousMax = 0;
+    long[] spare = previous;
+    java.util.Arrays.fill(spare, 0);
+    if (since >= 2 * WINDOW_MICROS) {
+      java.util.Arrays.fill(current, 0); // the last window is older than the one before too
+      currentMax = 0;
     }
-    current = cleared;
+    previous = current;
+    previousMax = currentMax;
+    current = spare;
     currentMax = 0;
     windowStart = nowMicros;
   }

@@ -141,6 +141,8 @@ class ContractTest {
     check("listTasks", server.get("/v1/tasks?limit=2")).expect(200);
     check("listTasks", server.get("/v1/tasks?state=running&type=external&label=k=v&name=n")).expect(200);
     check("listTasks", server.get("/v1/tasks?limit=0")).expect(422);
+    check("listTasks", server.get("/v1/tasks?order=newest&limit=2")).expect(200);
+    check("listTasks", server.get("/v1/tasks?order=sideways")).expect(422);
 
     check("completeTask", server.post("/v1/tasks/" + ext + "/complete", new JsonObject().put("result", List.of(1, 2)))).expect(200);
     check("completeTask", server.post("/v1/tasks/" + ext + "/complete", new JsonObject())).expect(409);
@@ -203,6 +205,7 @@ class ContractTest {
     checkStreams();
 
     check("getCluster", server.get("/v1/cluster")).expect(200);
+    check("whoami", server.get("/v1/whoami")).expect(200);
     check("live", server.get("/health/live")).expect(200);
     check("ready", server.get("/health/ready")).expect(200);
     check("getOpenApi", server.get("/openapi.yaml")).expect(200);

@@ -256,6 +256,25 @@ class HttpApiTest {
     }
     assertEquals(1, held);
     assertNotNull(node.getJsonObject("timer_lateness"));
+    assertEquals(0L, node.getLong("adopted"), "a node alone adopts nothing");
+  }
+
+  @Test
+  void recentTimerLatenessCoversTheLastTenToTwentySecondsOnly() {
+    for (int i = 0; i < 3; i++) {
+      server.create(sleep(1_000, i));
+    }
+    server.advance(1_000);
+    JsonObject node = server.get("/v1/cluster").json().getJsonArray("nodes").getJsonObject(0);
+    assertEquals(3L, node.getJsonObject("timer_lateness").getLong("count"), node::encode);
+    assertEquals(3L, node.getJsonObject("timer_lateness_recent").getLong("count"), node::encode);
+    server.advance(10_000); // a new window began; the three are in the older one
+    node = server.get("/v1/cluster").json().getJsonArray("nodes").getJsonObject(0);
+    assertEquals(3L, node.getJsonObject("timer_lateness_recent").getLong("count"), node::encode);
+    server.advance(20_000);
+    node = server.get("/v1/cluster").json().getJsonArray("nodes").getJsonObject(0);
+    assertEquals(0L, node.getJsonObject("timer_lateness_recent").getLong("count"), "past 20 s they are dropped: " + node.encode());
+    assertEquals(3L, node.getJsonObject("timer_lateness").getLong("count"), "since start they stay");
   }
 
   @Test

@@ -47,6 +47,17 @@ class StoredCapacityTest {
       assertEquals(i, task.getInteger("result"));
     }
     assertEquals(10, stored.get("/v1/tasks?state=succeeded").items().size(), "the list reads the store too");
+    List<String> newestFirst = new ArrayList<>();
+    String cursor = null;
+    do { // pages of 3, newest first, across what memory holds and what the store keeps
+      JsonObject page = stored.get("/v1/tasks?state=succeeded&order=newest&limit=3"
+          + (cursor == null ? "" : "&cursor=" + cursor)).expect(200).json();
+      page.getJsonArray("items").forEach(t -> newestFirst.add(((JsonObject) t).getString("id")));
+      cursor = page.getString("next_cursor");
+    } while (cursor != null);
+    List<String> reversed = new ArrayList<>(done);
+    java.util.Collections.reverse(reversed);
+    assertEquals(reversed, newestFirst);
     stored.advance(600_000);
     stored.get("/v1/tasks/" + done.get(0)).problem(404, null);
     assertEquals(0, stored.get("/v1/tasks?state=succeeded").items().size(), "past their retention they are gone");

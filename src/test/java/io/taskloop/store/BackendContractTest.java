@@ -224,6 +224,21 @@ abstract class BackendContractTest {
     }
     assertEquals(Arrays.stream(seqs).boxed().toList(), seen, "numeric order, each once");
     assertEquals(List.of(100L, 101L), list("n1", 2, ALL, 99, 2).stream().map(Task::seq).toList());
+
+    // Newest first: each page below the last one seen.
+    List<Long> down = new ArrayList<>();
+    long below = Long.MAX_VALUE;
+    for (int page = 0; page < 10; page++) {
+      List<Task> got = bounded(store.list("n1", 2, ALL, below, 3, true));
+      if (got.isEmpty()) {
+        break;
+      }
+      got.forEach(t -> down.add(t.seq()));
+      below = got.get(got.size() - 1).seq();
+    }
+    List<Long> reversed = new ArrayList<>(Arrays.stream(seqs).boxed().toList());
+    java.util.Collections.reverse(reversed);
+    assertEquals(reversed, down, "newest first, each once");
   }
 
   // ---------------------------------------------------------------- recovery
