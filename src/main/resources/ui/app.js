@@ -483,17 +483,35 @@ document.addEventListener('alpine:init', () => {
     },
     destroy() {
       this.stream && this.stream.close();
+      clearInterval(this.timer);
     },
+    timer: null,
+    /**
+     * The task, then its changes: followed on its stream when this node holds it; a task of
+     * another node (reached through this one) is read again each second until it finishes.
+     */
     async load() {
+      const path = '/v1/tasks/' + encodeURIComponent(this.id);
       try {
-        this.show(await api('GET', '/v1/tasks/' + encodeURIComponent(this.id)));
-        this.stream = follow('/v1/tasks/' + encodeURIComponent(this.id) + '/stream', (name, data) => {
-          if (name === 'task') {
-            this.show(data);
-          }
-        }, {reconnect: false});
+        this.show(await api('GET', path));
       } catch (e) {
         this.error = e.message;
+        return;
+      }
+      if (this.task.loop.node === this.$store.session.me.node) {
+        this.stream = follow(path + '/stream', (name, data) => name === 'task' && this.show(data), {reconnect: false});
+      } else {
+        this.timer = setInterval(async () => {
+          if (this.final()) {
+            clearInterval(this.timer);
+            return;
+          }
+          try {
+            this.show(await api('GET', path));
+          } catch (e) {
+            this.error = e.message;
+          }
+        }, REDRAW_MS);
       }
     },
     show(task) {
