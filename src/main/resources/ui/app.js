@@ -10,6 +10,8 @@ const STATES = ['pending', 'running', 'succeeded', 'failed', 'cancelled', 'timed
 const TYPES = ['sleep', 'external', 'event', 'http', 'eventbus', 'gather', 'wait', 'wait_for', 'shield'];
 const PAGE_SIZE = 50;
 const REDRAW_MS = 1000;
+/** What this page took in and redrew, for an operator's console (and the dashboard's load test). */
+const counters = window.taskloopCounters = {events: 0, listLoads: 0};
 
 /** A problem+json answer (or a failure to reach the node) as an Error whose message says what went wrong. */
 class ApiError extends Error {
@@ -112,6 +114,7 @@ function follow(path, onEvent, options) {
               lastId = event.id;
             }
             if (event.data) {
+              counters.events++;
               onEvent(event.name, JSON.parse(event.data));
             }
           }
@@ -405,6 +408,7 @@ document.addEventListener('alpine:init', () => {
     },
     async load(cursor) {
       try {
+        counters.listLoads++;
         const page = await api('GET', '/v1/tasks' + query(Object.assign({order: 'newest', limit: PAGE_SIZE, cursor}, this.serverFilters())));
         this.items = page.items;
         this.next = page.next_cursor;

@@ -6,10 +6,8 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.PriorityQueue;
 import java.util.function.LongConsumer;
 import java.util.function.Predicate;
 
@@ -27,6 +25,7 @@ final class TaskTable {
   private final LongConsumer reserve;
   private long reservedUpTo;
   private final Map<String, Task> tasks = new HashMap<>();
+  private final SeqIndex bySeq = new SeqIndex();
   private final ArrayDeque<Task> finishedOrder = new ArrayDeque<>();
   private final Map<String, String> keyOfTask = new HashMap<>();
   private long seq;
@@ -86,7 +85,9 @@ final class TaskTable {
   /** Stores a transition's record and keeps the counts; the transition was checked. */
   void store(Transition t) {
     Task task = t.to();
-    tasks.put(task.id(), task);
+    if (tasks.put(task.id(), task) == null) {
+      bySeq.add(task.id());
+    }
     boolean arrives = t.move() == Transition.Move.CREATE || t.move() == Transition.Move.ADOPT;
     if (arrives && !task.isFinished()) {
       created++;
@@ -111,7 +112,9 @@ final class TaskTable {
 
   /** Takes a task out (evicted or deleted); answers its idempotency key, if it had one. */
   String remove(Task task) {
-    tasks.remove(task.id());
+    if (tasks.remove(task.id()) != null) {
+      bySeq.remove(task.id());
+    }
     if (!task.isFinished()) {
       unfinished--;
     }
@@ -144,18 +147,19 @@ final class TaskTable {
    * after {@code fromSeq}, or with {@code newest} the highest below it, in that order.
    */
   List<Task> list(TaskFilter filter, long fromSeq, int limit, boolean newest) {
-    Comparator<Task> order = newest ? (a, b) -> Long.compare(b.seq(), a.seq()) : (a, b) -> Long.compare(a.seq(), b.seq());
-    PriorityQueue<Task> page = new PriorityQueue<>(limit + 1, order.reversed()); // the head is the one to drop
-    for (Task task : tasks.values()) {
-      if ((newest ? task.seq() < fromSeq : task.seq() > fromSeq) && filter.matches(task)) {
-        page.add(task);
-        if (page.size() > limit) {
-          page.poll();
-        }
+    List<Task> out = new ArrayList<>(Math.min(limit, 128));
+    java.util.function.Predicate<String> take = id -> {
+      Task task = tasks.get(id);
+      if (filter.matches(task)) {
+        out.add(task);
       }
+      return out.size() < limit;
+    };
+    if (newest) {
+      bySeq.descending(fromSeq, take);
+    } else {
+      bySeq.ascending(fromSeq, take);
     }
-    List<Task> out = new ArrayList<>(page);
-    out.sort(order);
     return out;
   }
 }

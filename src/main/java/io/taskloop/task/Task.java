@@ -237,6 +237,11 @@ public final class Task {
 
   /** The sequence number that ends the id ({@code <node>-<loop>-<seq>}): the order tasks were made in on their loop. */
   public long seq() {
+    return seqOf(id);
+  }
+
+  /** The sequence number that ends a task id. */
+  public static long seqOf(String id) {
     return Long.parseLong(id, id.lastIndexOf('-') + 1, id.length(), 10);
   }
 

@@ -14,6 +14,7 @@ import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.Keys;
 import org.openqa.selenium.OutputType;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
@@ -61,13 +62,21 @@ public final class Browser implements AutoCloseable {
     return new Browser(driver, "http://127.0.0.1:" + port);
   }
 
+  /** A wait of at most {@code seconds} that looks every 25 ms (Selenium's default is every 500). */
+  public WebDriverWait waiting(long seconds) {
+    WebDriverWait wait = new WebDriverWait(driver, Duration.ofSeconds(seconds));
+    wait.pollingEvery(Duration.ofMillis(25));
+    wait.ignoring(StaleElementReferenceException.class); // a live list replaces its rows as it redraws
+    return wait;
+  }
+
   public void go(String path) {
     driver.get(base + path);
   }
 
   /** Waits up to {@code seconds} for an element the CSS selector finds, and returns it. */
   public WebElement await(String css, long seconds) {
-    return new WebDriverWait(driver, Duration.ofSeconds(seconds)).until(d -> {
+    return waiting(seconds).until(d -> {
       List<WebElement> found = d.findElements(By.cssSelector(css));
       return found.isEmpty() || !found.get(0).isDisplayed() ? null : found.get(0);
     });
@@ -79,7 +88,7 @@ public final class Browser implements AutoCloseable {
 
   /** Waits up to {@code seconds} until the element's text is {@code text}. */
   public void awaitText(String css, String text, long seconds) {
-    new WebDriverWait(driver, Duration.ofSeconds(seconds)).until(d -> {
+    waiting(seconds).until(d -> {
       List<WebElement> found = d.findElements(By.cssSelector(css));
       return !found.isEmpty() && found.get(0).getText().trim().equals(text);
     });
@@ -91,7 +100,7 @@ public final class Browser implements AutoCloseable {
 
   /** Waits until no element matches. */
   public void awaitGone(String css) {
-    new WebDriverWait(driver, Duration.ofSeconds(TestServer.BOUND_S))
+    waiting(TestServer.BOUND_S)
         .until(d -> d.findElements(By.cssSelector(css)).isEmpty());
   }
 
@@ -110,8 +119,12 @@ public final class Browser implements AutoCloseable {
     consoleErrors();
   }
 
+  /** Clicks what the selector finds, finding it again if a redraw replaced it meanwhile. */
   public void click(String css) {
-    await(css).click();
+    waiting(TestServer.BOUND_S).until(d -> {
+      await(css).click();
+      return true;
+    });
   }
 
   public Object script(String js, Object... args) {
