@@ -11,7 +11,7 @@ const TYPES = ['sleep', 'external', 'event', 'http', 'eventbus', 'gather', 'wait
 const PAGE_SIZE = 50;
 const REDRAW_MS = 1000;
 /** What this page took in and redrew, for an operator's console (and the dashboard's load test). */
-const counters = window.taskloopCounters = {events: 0, listLoads: 0};
+const counters = window.taskloopCounters = {events: 0, listLoads: 0, clusterPolls: 0};
 
 /** A problem+json answer (or a failure to reach the node) as an Error whose message says what went wrong. */
 class ApiError extends Error {
@@ -288,6 +288,7 @@ document.addEventListener('alpine:init', () => {
     },
     async poll() {
       try {
+        counters.clusterPolls++;
         const cluster = await api('GET', '/v1/cluster');
         const now = Date.now();
         const totals = {created: 0, finished: 0};
