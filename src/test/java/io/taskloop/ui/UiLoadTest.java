@@ -181,7 +181,7 @@ class UiLoadTest {
 
     assertEquals(0, refused.get(), "the load was served");
     assertTrue(createsShown > 300, "the overview shows the load's creates per second: " + createsShown);
-    assertTrue(changesPerSecond >= CHANGES_PER_SECOND * 0.8, "the load reached about 1,000 changes/s: " + changesPerSecond);
+    assertTrue(changesPerSecond >= CHANGES_PER_SECOND * 0.6, "the load came near 1,000 changes/s (else the test shows little): " + changesPerSecond);
     assertTrue(unfilteredLoads <= unfilteredSeconds + 2, "unfiltered, the list is reloaded about once a second at most: "
         + unfilteredLoads + " in " + unfilteredSeconds + " s");
     assertTrue(filteredEvents <= 5 * 4, "filtered, the stream carries the markers' changes only: " + filteredEvents);
