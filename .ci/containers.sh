@@ -290,6 +290,10 @@ unauthorized=$(curl -s -o /dev/null -w '%{http_code} %header{www-authenticate}' 
 read -r status body < <(http POST "$P" "/v1/tasks?wait=5" '{"type":"sleep","delay_ms":200,"result":"hi"}')
 [ "$status" = 201 ] && [ "$(jq -r .result <<<"$body")" = hi ] && ok "a sleep task runs to its result" \
   || bad "sleep task: $status $body"
+ui=$(curl -s --max-time 10 "http://127.0.0.1:$P/ui" | grep -c 'src="/ui/vendor/alpine.js"' || true)
+vendor=$(curl -s -o /dev/null -w '%{http_code} %{size_download}' --max-time 10 "http://127.0.0.1:$P/ui/vendor/echarts.js" || true)
+[ "$ui" = 1 ] && [[ "$vendor" == "200 "* ]] && ok "the dashboard is served from the image, its libraries too (echarts.js: $vendor bytes)" \
+  || bad "/ui: page matched $ui, /ui/vendor/echarts.js answered '$vendor'"
 t0=$(date +%s%N)
 "${PODMAN[@]}" stop -t 10 "$SINGLE" >/dev/null
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))

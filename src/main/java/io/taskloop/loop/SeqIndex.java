@@ -3,81 +3,129 @@ package io.taskloop.loop;
 import io.taskloop.task.Task;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.Iterator;
+import java.util.NavigableSet;
+import java.util.TreeSet;
+import java.util.function.Predicate;
 
 /**
  * A loop's task ids in sequence order (the number that ends each id), so that a page of
  * {@code GET /v1/tasks} reads from where its cursor points and stops once it is full, instead
- * of going through every task held. Ids made here arrive in order and are appended; those that
- * arrive out of order (taken up at restart, adopted) mark the index for one sort before its next
- * read. A removed id leaves a hole, and the array is compacted once holes are half of it. About
- * one reference per task: the id strings are those the table holds already.
+ * of going through every task held.
+ *
+ * <p>Ids made here arrive in order and are appended to a sorted array (about one reference per
+ * task: the id strings are those the table holds already); a removed one leaves a hole, and the
+ * array is compacted once holes are half of it. Ids that arrive out of order (taken up at a
+ * restart, adopted from a departed node) go to a sorted set beside it, which is merged into the
+ * array once it holds an eighth as many: every operation stays within O(log n) amortized, and a
+ * walk merges the two in order.
  */
 final class SeqIndex {
 
-  private static final Comparator<String> BY_SEQ = Comparator.comparingLong(Task::seqOf);
+  /** By sequence, then by id: ids of different nodes may share a sequence number. */
+  private static final Comparator<String> ORDER = Comparator.<String>comparingLong(Task::seqOf)
+      .thenComparing(Comparator.naturalOrder());
 
   private String[] ids = new String[256];
   private int size;
   private int holes;
-  private boolean sorted = true;
-  private long last = Long.MIN_VALUE;
+  private final TreeSet<String> strays = new TreeSet<>(ORDER);
+  /** The greatest id the array has held: an id after it can be appended and keep the array sorted. */
+  private String last;
 
   void add(String id) {
+    if (last != null && ORDER.compare(id, last) < 0) {
+      strays.add(id);
+      if (strays.size() > 1_024 && strays.size() > (size - holes) / 8) {
+        mergeStrays();
+      }
+      return;
+    }
     if (size == ids.length) {
-      compactOrGrow();
+      compact();
     }
-    long seq = Task.seqOf(id);
-    if (seq < last) {
-      sorted = false;
-    }
-    last = Math.max(last, seq);
     ids[size++] = id;
+    last = id;
   }
 
   void remove(String id) {
-    sort();
-    long seq = Task.seqOf(id);
-    for (int i = firstAtOrAfter(seq); i < size; i++) {
-      String at = ids[i];
-      if (at == null) {
-        continue;
-      }
-      if (at.equals(id)) {
-        ids[i] = null;
-        holes++;
-        if (holes > 1_024 && holes > size / 2) {
-          compactOrGrow();
-        }
-        return;
-      }
-      if (Task.seqOf(at) > seq) {
-        return; // not here
+    if (!strays.isEmpty() && strays.remove(id)) {
+      return;
+    }
+    int i = firstAtOrAfter(id);
+    if (i < size && id.equals(ids[i])) {
+      ids[i] = null;
+      holes++;
+      if (holes > 1_024 && holes > size / 2) {
+        compact();
       }
     }
   }
 
   /** Walks the ids with a sequence above {@code afterSeq}, lowest first, while {@code visit} answers true. */
-  void ascending(long afterSeq, java.util.function.Predicate<String> visit) {
-    sort();
-    for (int i = afterSeq == Long.MAX_VALUE ? size : firstAtOrAfter(afterSeq + 1); i < size; i++) {
-      if (ids[i] != null && !visit.test(ids[i])) {
+  void ascending(long afterSeq, Predicate<String> visit) {
+    if (afterSeq == Long.MAX_VALUE) {
+      return;
+    }
+    String from = bound(afterSeq + 1);
+    Iterator<String> extra = strays.tailSet(from, true).iterator();
+    String next = extra.hasNext() ? extra.next() : null;
+    for (int i = firstAtOrAfter(from); i < size || next != null; ) {
+      String here = i < size ? ids[i] : null;
+      if (i < size && here == null) {
+        i++;
+        continue;
+      }
+      String take;
+      if (here != null && (next == null || ORDER.compare(here, next) < 0)) {
+        take = here;
+        i++;
+      } else {
+        take = next;
+        next = extra.hasNext() ? extra.next() : null;
+      }
+      if (!visit.test(take)) {
         return;
       }
     }
   }
 
   /** Walks the ids with a sequence below {@code beforeSeq}, highest first, while {@code visit} answers true. */
-  void descending(long beforeSeq, java.util.function.Predicate<String> visit) {
-    sort();
-    for (int i = firstAtOrAfter(beforeSeq) - 1; i >= 0; i--) {
-      if (ids[i] != null && !visit.test(ids[i])) {
+  void descending(long beforeSeq, Predicate<String> visit) {
+    if (beforeSeq <= 0) {
+      return;
+    }
+    String below = bound(beforeSeq);
+    NavigableSet<String> smaller = strays.headSet(below, false);
+    Iterator<String> extra = smaller.descendingIterator();
+    String next = extra.hasNext() ? extra.next() : null;
+    for (int i = firstAtOrAfter(below) - 1; i >= 0 || next != null; ) {
+      String here = i >= 0 ? ids[i] : null;
+      if (i >= 0 && here == null) {
+        i--;
+        continue;
+      }
+      String take;
+      if (here != null && (next == null || ORDER.compare(here, next) > 0)) {
+        take = here;
+        i--;
+      } else {
+        take = next;
+        next = extra.hasNext() ? extra.next() : null;
+      }
+      if (!visit.test(take)) {
         return;
       }
     }
   }
 
-  /** The first position whose id (skipping holes) has a sequence of {@code seq} or more; {@code size} if none. */
-  private int firstAtOrAfter(long seq) {
+  /** The smallest possible id of sequence {@code seq} in {@link #ORDER}: the id "-seq" sorts before any node's. */
+  private static String bound(long seq) {
+    return "-" + seq;
+  }
+
+  /** The first position whose id (skipping holes) is {@code id} or after it; {@code size} if none. */
+  private int firstAtOrAfter(String id) {
     int lo = 0;
     int hi = size;
     while (lo < hi) {
@@ -88,25 +136,48 @@ final class SeqIndex {
       }
       if (m == hi) {
         hi = mid; // only holes from mid on: the answer is at or before them
-      } else if (Task.seqOf(ids[m]) < seq) {
+      } else if (ORDER.compare(ids[m], id) < 0) {
         lo = m + 1;
       } else {
         hi = mid;
       }
     }
+    while (lo < size && ids[lo] == null) {
+      lo++;
+    }
     return lo;
   }
 
-  private void sort() {
-    if (!sorted) {
-      compactOrGrow();
-      Arrays.sort(ids, 0, size, BY_SEQ);
-      sorted = true;
+  /** One pass that merges the strays into the array, in order. */
+  private void mergeStrays() {
+    String[] merged = new String[Math.max(256, (size - holes + strays.size()) * 3 / 2)];
+    int n = 0;
+    Iterator<String> extra = strays.iterator();
+    String next = extra.hasNext() ? extra.next() : null;
+    for (int i = 0; i < size; i++) {
+      String here = ids[i];
+      if (here == null) {
+        continue;
+      }
+      while (next != null && ORDER.compare(next, here) < 0) {
+        merged[n++] = next;
+        next = extra.hasNext() ? extra.next() : null;
+      }
+      merged[n++] = here;
     }
+    while (next != null) {
+      merged[n++] = next;
+      next = extra.hasNext() ? extra.next() : null;
+    }
+    ids = merged;
+    size = n;
+    holes = 0;
+    strays.clear();
+    last = n == 0 ? last : merged[n - 1];
   }
 
   /** Drops the holes, keeping the order; grows the array when it is still more than three quarters full. */
-  private void compactOrGrow() {
+  private void compact() {
     int kept = 0;
     for (int i = 0; i < size; i++) {
       if (ids[i] != null) {

@@ -15,6 +15,26 @@ class SeqIndexTest {
     return (seq % 3 == 0 ? "other-1-" : "node-0-") + seq;
   }
 
+  @Test
+  void idsOfTwoNodesWithOneSequenceAreBothKeptInOrder() {
+    SeqIndex index = new SeqIndex();
+    index.add("node-0-1");
+    index.add("node-0-5");
+    index.add("abc-2-5"); // adopted: the same sequence, another node
+    index.add("node-0-6");
+    List<String> seen = new ArrayList<>();
+    index.ascending(0, id -> seen.add(id));
+    assertEquals(List.of("node-0-1", "abc-2-5", "node-0-5", "node-0-6"), seen);
+    List<String> down = new ArrayList<>();
+    index.descending(6, id -> down.add(id));
+    assertEquals(List.of("node-0-5", "abc-2-5", "node-0-1"), down);
+    index.remove("abc-2-5");
+    index.remove("node-0-6");
+    List<String> rest = new ArrayList<>();
+    index.ascending(1, id -> rest.add(id));
+    assertEquals(List.of("node-0-5"), rest);
+  }
+
   private static List<Long> walk(SeqIndex index, long from, boolean newest, int limit) {
     List<Long> out = new ArrayList<>();
     java.util.function.Predicate<String> take = id -> {
