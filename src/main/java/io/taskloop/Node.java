@@ -5,6 +5,7 @@ import io.taskloop.auth.Authenticator;
 import io.taskloop.bus.TaskCodec;
 import io.taskloop.bus.WireCodec;
 import io.taskloop.http.UiAssets;
+import io.taskloop.task.EncodedRecently;
 import io.taskloop.cluster.Adoption;
 import io.taskloop.cluster.ClusterDirectory;
 import io.taskloop.cluster.ClusterSchedules;
@@ -63,6 +64,8 @@ public final class Node {
   private final Stores.Opened opened;
   private final ClusterSchedules schedules;
   private long expiry = -1;
+  /** Drops the JSON text of tasks encoded a while ago ({@link EncodedRecently}). */
+  private long sweeper = -1;
 
   private Node(Vertx vertx, NodeContext context, LoopWiring wiring, HazelcastInstance hazelcast, String deploymentId,
       Stores.Opened opened, ClusterSchedules schedules) {
@@ -118,7 +121,7 @@ public final class Node {
                 .compose(id -> takeUpSchedules(vertx, context, schedules, store.recovery()).map(id))
                 .map(id -> {
                   Node node = new Node(vertx, context, wiring, hazelcast, id, opened, schedules);
-                  node.expireStored();
+                  node.startSweeps();
                   deployed.set(true);
                   if (opened.keeps()) {
                     LOG.info("node {} took up {} unfinished tasks, {} set events, {} idempotency keys and {} schedule"
@@ -243,8 +246,15 @@ public final class Node {
     return Future.all(installed).mapEmpty();
   }
 
-  /** Now and then, deletes from the store what passed its retention (memory forgets on its own). */
-  private void expireStored() {
+  /**
+   * The periodic sweeps: the cached JSON text of tasks encoded a while ago; and, now and then,
+   * deleting from the store what passed its retention (memory forgets on its own).
+   */
+  private void startSweeps() {
+    sweeper = vertx.setPeriodic(EncodedRecently.EVERY_MS, t -> vertx.executeBlocking(() -> {
+      EncodedRecently.sweep();
+      return null;
+    }, false));
     if (opened.commit() == null) {
       return;
     }
@@ -311,6 +321,7 @@ public final class Node {
   /** Undeploys the loops, then closes the store once what the loops handed it is written. */
   public Future<Void> stop() {
     vertx.cancelTimer(expiry);
+    vertx.cancelTimer(sweeper);
     if (schedules != null) {
       schedules.stop();
     }

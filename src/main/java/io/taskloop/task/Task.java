@@ -223,16 +223,22 @@ public final class Task {
 
   /**
    * The record as the API shows it, as JSON text: made once and shared by the journal's row, the
-   * API's answer and whatever else sends this version. Two threads asking at once may both make
-   * it; they make the same text.
+   * API's answer and whatever else sends this version soon after; dropped a second or so later
+   * ({@link EncodedRecently}) so that a held task does not carry it. Two threads asking at once
+   * may both make it; they make the same text.
    */
   public String json() {
     String text = json;
     if (text == null) {
       text = TaskJson.task(this).encode();
       json = text;
+      EncodedRecently.add(this);
     }
     return text;
+  }
+
+  void forgetJson() {
+    json = null;
   }
 
   /** The sequence number that ends the id ({@code <node>-<loop>-<seq>}): the order tasks were made in on their loop. */
