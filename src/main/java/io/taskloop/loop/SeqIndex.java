@@ -13,9 +13,10 @@ import java.util.function.Predicate;
  * {@code GET /v1/tasks} reads from where its cursor points and stops once it is full, instead
  * of going through every task held.
  *
- * <p>Ids made here arrive in order and are appended to a sorted array (about one reference per
- * task: the id strings are those the table holds already); a removed one leaves a hole, and the
- * array is compacted once holes are half of it. Ids that arrive out of order (taken up at a
+ * <p>Ids made here arrive in order and are appended to a sorted array, each with its sequence
+ * beside it (about 12 bytes per task: the id strings are those the table holds already); a
+ * removed one leaves a hole whose sequence stays, so a search is a plain binary search whatever
+ * the holes, and the array is compacted once holes are half of it. Ids that arrive out of order (taken up at a
  * restart, adopted from a departed node) go to a sorted set beside it, which is merged into the
  * array once it holds an eighth as many: every operation stays within O(log n) amortized, and a
  * walk merges the two in order.
@@ -27,6 +28,8 @@ final class SeqIndex {
       .thenComparing(Comparator.naturalOrder());
 
   private String[] ids = new String[256];
+  /** The sequence of each position's id, kept when the id is removed, so a search never walks holes. */
+  private long[] seqs = new long[256];
   private int size;
   private int holes;
   private final TreeSet<String> strays = new TreeSet<>(ORDER);
@@ -44,6 +47,7 @@ final class SeqIndex {
     if (size == ids.length) {
       compact();
     }
+    seqs[size] = Task.seqOf(id);
     ids[size++] = id;
     last = id;
   }
@@ -52,12 +56,15 @@ final class SeqIndex {
     if (!strays.isEmpty() && strays.remove(id)) {
       return;
     }
-    int i = firstAtOrAfter(id);
-    if (i < size && id.equals(ids[i])) {
-      ids[i] = null;
-      holes++;
-      if (holes > 1_024 && holes > size / 2) {
-        compact();
+    long seq = Task.seqOf(id);
+    for (int i = firstAtOrAfter(seq); i < size && seqs[i] == seq; i++) {
+      if (id.equals(ids[i])) {
+        ids[i] = null;
+        holes++;
+        if (holes > 1_024 && holes > size / 2) {
+          compact();
+        }
+        return;
       }
     }
   }
@@ -70,7 +77,7 @@ final class SeqIndex {
     String from = bound(afterSeq + 1);
     Iterator<String> extra = strays.tailSet(from, true).iterator();
     String next = extra.hasNext() ? extra.next() : null;
-    for (int i = firstAtOrAfter(from); i < size || next != null; ) {
+    for (int i = firstAtOrAfter(afterSeq + 1); i < size || next != null; ) {
       String here = i < size ? ids[i] : null;
       if (i < size && here == null) {
         i++;
@@ -99,7 +106,7 @@ final class SeqIndex {
     NavigableSet<String> smaller = strays.headSet(below, false);
     Iterator<String> extra = smaller.descendingIterator();
     String next = extra.hasNext() ? extra.next() : null;
-    for (int i = firstAtOrAfter(below) - 1; i >= 0 || next != null; ) {
+    for (int i = firstAtOrAfter(beforeSeq) - 1; i >= 0 || next != null; ) {
       String here = i >= 0 ? ids[i] : null;
       if (i >= 0 && here == null) {
         i--;
@@ -124,26 +131,17 @@ final class SeqIndex {
     return "-" + seq;
   }
 
-  /** The first position whose id (skipping holes) is {@code id} or after it; {@code size} if none. */
-  private int firstAtOrAfter(String id) {
+  /** The first position whose sequence is {@code seq} or more (a hole or not); {@code size} if none. */
+  private int firstAtOrAfter(long seq) {
     int lo = 0;
     int hi = size;
     while (lo < hi) {
       int mid = (lo + hi) >>> 1;
-      int m = mid;
-      while (m < hi && ids[m] == null) {
-        m++;
-      }
-      if (m == hi) {
-        hi = mid; // only holes from mid on: the answer is at or before them
-      } else if (ORDER.compare(ids[m], id) < 0) {
-        lo = m + 1;
+      if (seqs[mid] < seq) {
+        lo = mid + 1;
       } else {
         hi = mid;
       }
-    }
-    while (lo < size && ids[lo] == null) {
-      lo++;
     }
     return lo;
   }
@@ -151,6 +149,7 @@ final class SeqIndex {
   /** One pass that merges the strays into the array, in order. */
   private void mergeStrays() {
     String[] merged = new String[Math.max(256, (size - holes + strays.size()) * 3 / 2)];
+    long[] mergedSeqs = new long[merged.length];
     int n = 0;
     Iterator<String> extra = strays.iterator();
     String next = extra.hasNext() ? extra.next() : null;
@@ -160,16 +159,20 @@ final class SeqIndex {
         continue;
       }
       while (next != null && ORDER.compare(next, here) < 0) {
+        mergedSeqs[n] = Task.seqOf(next);
         merged[n++] = next;
         next = extra.hasNext() ? extra.next() : null;
       }
+      mergedSeqs[n] = seqs[i];
       merged[n++] = here;
     }
     while (next != null) {
+      mergedSeqs[n] = Task.seqOf(next);
       merged[n++] = next;
       next = extra.hasNext() ? extra.next() : null;
     }
     ids = merged;
+    seqs = mergedSeqs;
     size = n;
     holes = 0;
     strays.clear();
@@ -181,6 +184,7 @@ final class SeqIndex {
     int kept = 0;
     for (int i = 0; i < size; i++) {
       if (ids[i] != null) {
+        seqs[kept] = seqs[i];
         ids[kept++] = ids[i];
       }
     }
@@ -189,8 +193,10 @@ final class SeqIndex {
     holes = 0;
     if (size > ids.length * 3 / 4) {
       ids = Arrays.copyOf(ids, ids.length * 2);
+      seqs = Arrays.copyOf(seqs, seqs.length * 2);
     } else if (ids.length > 1_024 && size < ids.length / 4) {
       ids = Arrays.copyOf(ids, Math.max(1_024, size * 2));
+      seqs = Arrays.copyOf(seqs, ids.length);
     }
   }
 }
