@@ -16,7 +16,9 @@ final class WaitParam {
 
   /** Milliseconds to wait, {@code fallbackMs} when the client asked nothing. */
   static long millis(HttpServerRequest request, long maxMs, long fallbackMs) {
-    String query = request.getParam("wait");
+    // Only a request with a query string has a wait parameter: parsing the query (what
+    // getParam does) and splitting Prefer with a regex were 4.6% of a create-and-await's CPU.
+    String query = request.query() == null ? null : request.getParam("wait");
     if (query != null) {
       long ms = parse(query, "wait");
       if (ms > maxMs) {
@@ -25,14 +27,33 @@ final class WaitParam {
       return ms;
     }
     for (String prefer : request.headers().getAll("Prefer")) {
-      for (String token : prefer.split("[,;]")) {
-        String t = token.trim();
-        if (t.regionMatches(true, 0, "wait=", 0, 5)) {
-          return Math.min(parse(t.substring(5).trim(), "Prefer"), maxMs);
-        }
+      String wait = preference(prefer, "wait");
+      if (wait != null) {
+        return Math.min(parse(wait, "Prefer"), maxMs);
       }
     }
     return fallbackMs;
+  }
+
+  /** The value of {@code name=value} among a Prefer header's preferences and parameters (split at ',' and ';'). */
+  static String preference(String header, String name) {
+    int from = 0;
+    while (from <= header.length()) {
+      int end = from;
+      while (end < header.length() && header.charAt(end) != ',' && header.charAt(end) != ';') {
+        end++;
+      }
+      int start = from;
+      while (start < end && Character.isWhitespace(header.charAt(start))) {
+        start++;
+      }
+      if (end - start > name.length() && header.regionMatches(true, start, name, 0, name.length())
+          && header.charAt(start + name.length()) == '=') {
+        return header.substring(start + name.length() + 1, end).trim();
+      }
+      from = end + 1;
+    }
+    return null;
   }
 
   private static long parse(String seconds, String parameter) {
