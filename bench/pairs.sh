@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Two variants measured in interleaved pairs, for figures that one run on this shared VM cannot
+# settle (the same jar's throughput moves by a third within minutes). Each pair runs A and B on
+# fresh nodes, the order alternating, each warmed up and then measured with wrk for DURATION;
+# per run it records requests answered with the scenario's status per second and the node's
+# own CPU time (utime + stime from /proc/PID/stat) per such request, which does not count the
+# time the VM did not give it. The medians of the per-pair ratios B / A are the result.
+#
+#   A="before=/tmp/old.jar" B="after=target/taskloop.jar" SCENARIO=create_await bash bench/pairs.sh
+#
+# A variant is label=jar[:VAR=value...] as in bench/compare.sh; TASKLOOP_STORE=memory,
+# TASKLOOP_LOOPS=$LOOPS and TASKLOOP_RETENTION_MS=1000 come first, so a variant may override them.
+# Knobs: PAIRS (6), WARMUP (5s), DURATION (15s), THREADS (2), CONNECTIONS (64), LOOPS (2),
+# AUTH_KEY (sent as Authorization: Bearer to both), OUT (a fresh directory under bench/results).
+# Binds and targets 127.0.0.1 only; every node started is stopped by its PID.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. bench/lib.sh
+
+: "${A:?A=label=jar[:VAR=value...] is needed}" "${B:?B=label=jar[:VAR=value...] is needed}"
+SCENARIO=${SCENARIO:-create_await}
+PAIRS=${PAIRS:-6}
+WARMUP=${WARMUP:-5s}
+DURATION=${DURATION:-15s}
+THREADS=${THREADS:-2}
+CONNECTIONS=${CONNECTIONS:-64}
+LOOPS=${LOOPS:-2}
+OUT=${OUT:-bench/results/pairs-$SCENARIO-$(date -u +%Y%m%dT%H%M%SZ)}
+mkdir -p "$OUT"
+TICK=$(getconf CLK_TCK)
+WRK_AUTH=()
+[ -n "${AUTH_KEY:-}" ] && WRK_AUTH=(-H "Authorization: Bearer $AUTH_KEY")
+echo "commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown); A=$A B=$B; $SCENARIO; load $(cat /proc/loadavg)" \
+  | tee "$OUT/provenance.txt"
+
+# measure VARIANT RUN: one fresh node, warm-up, the measured run; prints "requests/s cpu-µs-per-request"
+measure() {
+  local label=${1%%=*} rest=${1#*=}
+  local jar=${rest%%:*} envs=()
+  [[ "$rest" == *:* ]] && IFS=: read -r -a envs <<< "${rest#*:}"
+  local port pid
+  port=$(free_port)
+  env TASKLOOP_HTTP_HOST=127.0.0.1 TASKLOOP_HTTP_PORT="$port" TASKLOOP_LOOPS="$LOOPS" TASKLOOP_STORE=memory \
+    TASKLOOP_RETENTION_MS=1000 TASKLOOP_DATA_DIR="$OUT/data-$label-$2" "${envs[@]}" \
+    java -jar "$jar" > "$OUT/$label-$2.log" 2>&1 &
+  pid=$!
+  for _ in $(seq 1 120); do
+    curl -sf "http://127.0.0.1:$port/health/ready" >/dev/null 2>&1 && break
+    sleep 0.25
+  done
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" "${WRK_AUTH[@]}" -s "bench/$SCENARIO.lua" "http://127.0.0.1:$port" > /dev/null
+  local before after
+  before=$(proc_jiffies "$pid")
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "${WRK_AUTH[@]}" -s "bench/$SCENARIO.lua" \
+    "http://127.0.0.1:$port" > "$OUT/$label-$2.wrk"
+  after=$(proc_jiffies "$pid")
+  stop "$pid"
+  rm -rf "$OUT/data-$label-$2"
+  awk -v t="$((after - before))" -v hz="$TICK" '/^RESULT/ {
+    for (i = 1; i <= NF; i++) { split($i, kv, "="); r[kv[1]] = kv[2] }
+    printf "%.1f %.2f %s\n", r["expected"] / r["duration_s"], t / hz * 1e6 / r["expected"], r["p99_ms"] }' "$OUT/$label-$2.wrk"
+}
+
+LA=${A%%=*}
+LB=${B%%=*}
+echo "| pair | $LA: 2xx/s, µs CPU/request, p99 ms | $LB: 2xx/s, µs CPU/request, p99 ms | throughput $LB/$LA | CPU/request $LB/$LA |" | tee "$OUT/table.md"
+echo "|---|---|---|---|---|" | tee -a "$OUT/table.md"
+for i in $(seq 1 "$PAIRS"); do
+  if [ $((i % 2)) = 1 ]; then
+    read -r ar ac ap < <(measure "$A" "$i")
+    read -r br bc bp < <(measure "$B" "$i")
+  else
+    read -r br bc bp < <(measure "$B" "$i")
+    read -r ar ac ap < <(measure "$A" "$i")
+  fi
+  awk -v i="$i" -v ar="$ar" -v ac="$ac" -v ap="$ap" -v br="$br" -v bc="$bc" -v bp="$bp" 'BEGIN {
+    printf "| %d | %.0f, %.1f, %s | %.0f, %.1f, %s | %.3f | %.3f |\n", i, ar, ac, ap, br, bc, bp, br / ar, bc / ac }' \
+    | tee -a "$OUT/table.md"
+done
+/usr/bin/python3 - "$OUT/table.md" <<'PY' | tee -a "$OUT/table.md"
+import statistics, sys
+rows = [l.split("|") for l in open(sys.argv[1]) if l.startswith("| ") and l.split("|")[1].strip().isdigit()]
+tp = [float(r[4]) for r in rows]
+cpu = [float(r[5]) for r in rows]
+print(f"| median | | | **{statistics.median(tp):.3f}** | **{statistics.median(cpu):.3f}** |")
+PY
+echo "results in $OUT"
