@@ -63,6 +63,7 @@ final class LoopWiring implements LoopVerticle.Services {
     this.hz = hz;
     this.ready = ready;
     this.clusterKeys = hz == null ? null : new ClusterKeys(vertx, hz);
+    node.metrics().httpConnections(openConnections::get);
   }
 
   @Override

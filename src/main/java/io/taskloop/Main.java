@@ -8,7 +8,6 @@ import io.taskloop.metrics.Metrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.micrometer.MicrometerMetricsFactory;
-import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.json.JsonObject;
@@ -48,7 +47,7 @@ public final class Main {
     // One registry for Vert.x's own meters (HTTP server, event bus, JVM) and taskloop's.
     Metrics metrics = new Metrics(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
     VertxOptions options = new VertxOptions().setEventLoopPoolSize(config.loops())
-        .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(true));
+        .setMetricsOptions(Metrics.vertxMetrics());
     Vertx vertx;
     HazelcastInstance member = null;
     HazelcastClusterManager manager = null;

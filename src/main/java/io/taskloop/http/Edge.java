@@ -2,10 +2,14 @@ package io.taskloop.http;
 
 import io.taskloop.task.Problem;
 import io.vertx.core.Vertx;
+import io.micrometer.core.instrument.Timer;
+import io.taskloop.metrics.Metrics;
 import io.vertx.core.http.HttpConnection;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.RoutingContext;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
@@ -44,6 +48,9 @@ final class Edge {
   private final Map<HttpConnection, Watch> watches = new IdentityHashMap<>();
   private final long sweepMs;
   private boolean sweeping;
+  private final Metrics metrics;
+  /** This loop's request timers by method and status code, resolved once each. */
+  private final Map<HttpMethod, Timer[]> timed = new HashMap<>();
 
   /** What a connection owes and by when: its next request head, or the body of the request in hand. */
   private static final class Watch {
@@ -60,8 +67,9 @@ final class Edge {
 
   private static final long NONE = Long.MIN_VALUE;
 
-  Edge(Vertx vertx, long readTimeoutMs, int maxConnections, int maxUriBytes, AtomicInteger open) {
+  Edge(Vertx vertx, long readTimeoutMs, int maxConnections, int maxUriBytes, AtomicInteger open, Metrics metrics) {
     this.vertx = vertx;
+    this.metrics = metrics;
     this.maxUriBytes = maxUriBytes;
     this.readTimeoutMs = readTimeoutMs;
     this.readTimeoutNs = TimeUnit.MILLISECONDS.toNanos(readTimeoutMs);
@@ -129,6 +137,9 @@ final class Edge {
   void request(RoutingContext ctx) {
     HttpServerRequest req = ctx.request();
     HttpConnection conn = req.connection();
+    long began = System.nanoTime();
+    ctx.addEndHandler(v -> timer(req.method(), ctx.response().getStatusCode()).record(System.nanoTime() - began,
+        TimeUnit.NANOSECONDS));
     Watch watch = watches.get(conn);
     if (watch == null) {
       ctx.next(); // closed meanwhile
@@ -158,6 +169,17 @@ final class Edge {
       }
     });
     ctx.next();
+  }
+
+  private Timer timer(HttpMethod method, int code) {
+    Timer[] byCode = timed.computeIfAbsent(method, m -> new Timer[600]);
+    int slot = code >= 100 && code < 600 ? code : 0;
+    Timer timer = byCode[slot];
+    if (timer == null) {
+      timer = metrics.httpRequests(method.name(), code);
+      byCode[slot] = timer;
+    }
+    return timer;
   }
 
   /**

@@ -85,7 +85,7 @@ public final class HttpApi {
    */
   public HttpServer serve(Vertx vertx, HttpServer server, Buffer contract, UiAssets ui, AtomicInteger open) {
     Edge edge = new Edge(vertx, node.config().httpReadTimeoutMs(), node.config().httpMaxConnections(),
-        node.config().httpMaxUriBytes(), open);
+        node.config().httpMaxUriBytes(), open, node.metrics());
     return server.connectionHandler(edge::opened)
         .invalidRequestHandler(Edge::invalid)
         .exceptionHandler(Edge::failed)

@@ -230,7 +230,7 @@ public final class Task {
   public String json() {
     String text = json;
     if (text == null) {
-      text = TaskJson.task(this).encode();
+      text = TaskJson.text(this);
       json = text;
       EncodedRecently.add(this);
     }

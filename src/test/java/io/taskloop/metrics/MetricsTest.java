@@ -4,6 +4,7 @@ import static io.taskloop.support.TestServer.bounded;
 import static io.taskloop.support.TestServer.external;
 import static io.taskloop.support.TestServer.sleep;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -17,7 +18,6 @@ import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import io.vertx.micrometer.MicrometerMetricsFactory;
-import io.vertx.micrometer.MicrometerMetricsOptions;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -35,7 +35,7 @@ class MetricsTest {
   void start() {
     Metrics metrics = new Metrics(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
     vertx = Vertx.builder()
-        .with(new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(true)))
+        .with(new VertxOptions().setMetricsOptions(Metrics.vertxMetrics()))
         .withMetrics(new MicrometerMetricsFactory(metrics.registry()))
         .build();
     ManualClock clock = new ManualClock(TestServer.START);
@@ -84,7 +84,11 @@ class MetricsTest {
     assertTrue(value(scrape, "taskloop_journal_commit_seconds_count") >= 1, "journal commits are timed");
     assertTrue(value(scrape, "taskloop_journal_batch_changes_sum") >= 3, "and their batch sizes recorded");
     assertTrue(scrape.contains("taskloop_journal_waiting "), "the changes waiting for a commit");
-    assertTrue(scrape.contains("vertx_http_server_requests_total"), "Vert.x HTTP server metrics");
+    assertTrue(value(scrape, "taskloop_http_requests_seconds_count{code=\"200\",method=\"GET\"}") >= 4, "requests timed");
+    assertTrue(value(scrape, "taskloop_http_requests_seconds_count{code=\"201\",method=\"POST\"}") >= 2, "by code");
+    assertTrue(value(scrape, "taskloop_http_connections") >= 1, "the scrape's own connection is open");
+    assertTrue(scrape.contains("vertx_eventbus_"), "Vert.x's event-bus metrics");
+    assertFalse(scrape.contains("vertx_http_server_"), "Vert.x's per-request HTTP meters stay off");
     assertTrue(scrape.contains("jvm_memory_used_bytes"), "JVM metrics");
   }
 }
