@@ -35,21 +35,53 @@ final class SeqIndex {
   private final TreeSet<String> strays = new TreeSet<>(ORDER);
   /** The greatest id the array has held: an id after it can be appended and keep the array sorted. */
   private String last;
+  private long lastSeq;
+  /**
+   * How far from the end an id that arrives a little out of order is put in its place, by
+   * moving those after it: a composite's record is stored after its inline children's, though
+   * its id was made first. Sent to the strays instead, one per gather made the set's
+   * comparisons (each reads two sequences) 7% of a gather's CPU.
+   */
+  private static final int NEAR = 64;
 
   void add(String id) {
-    if (last != null && ORDER.compare(id, last) < 0) {
-      strays.add(id);
-      if (strays.size() > 1_024 && strays.size() > (size - holes) / 8) {
-        mergeStrays();
+    long seq = Task.seqOf(id);
+    if (last != null && (seq < lastSeq || seq == lastSeq && id.compareTo(last) < 0)) {
+      int at = firstAfter(seq, id);
+      if (size - at > NEAR) {
+        strays.add(id);
+        if (strays.size() > 1_024 && strays.size() > (size - holes) / 8) {
+          mergeStrays();
+        }
+        return;
       }
+      if (size == ids.length) {
+        compact();
+        at = firstAfter(seq, id);
+      }
+      System.arraycopy(ids, at, ids, at + 1, size - at);
+      System.arraycopy(seqs, at, seqs, at + 1, size - at);
+      ids[at] = id;
+      seqs[at] = seq;
+      size++;
       return;
     }
     if (size == ids.length) {
       compact();
     }
-    seqs[size] = Task.seqOf(id);
+    seqs[size] = seq;
     ids[size++] = id;
     last = id;
+    lastSeq = seq;
+  }
+
+  /** The position an id goes to: after every id before it (holes of its sequence included). */
+  private int firstAfter(long seq, String id) {
+    int i = firstAtOrAfter(seq);
+    while (i < size && seqs[i] == seq && (ids[i] == null || ids[i].compareTo(id) < 0)) {
+      i++;
+    }
+    return i;
   }
 
   void remove(String id) {
@@ -176,7 +208,10 @@ final class SeqIndex {
     size = n;
     holes = 0;
     strays.clear();
-    last = n == 0 ? last : merged[n - 1];
+    if (n > 0) {
+      last = merged[n - 1];
+      lastSeq = mergedSeqs[n - 1];
+    }
   }
 
   /** Drops the holes, keeping the order; grows the array when it is still more than three quarters full. */

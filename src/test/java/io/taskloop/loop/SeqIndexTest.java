@@ -66,6 +66,15 @@ class SeqIndexTest {
         if (model.add(seq)) {
           index.add(id(seq));
         }
+      } else if (what == 7) { // a composite: its id made first, its record stored after its children's
+        long parent = next++;
+        int children = random.nextInt(random.nextBoolean() ? 10 : 100);
+        for (int c = 0; c < children; c++) {
+          index.add(id(next));
+          model.add(next++);
+        }
+        index.add(id(parent));
+        model.add(parent);
       } else if (!model.isEmpty()) {
         Long seq = random.nextBoolean() ? model.first() : model.ceiling((long) random.nextInt((int) next + 1));
         if (seq != null) {
