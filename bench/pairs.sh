@@ -11,7 +11,9 @@
 # A variant is label=jar[:VAR=value...] as in bench/compare.sh; TASKLOOP_STORE=memory,
 # TASKLOOP_LOOPS=$LOOPS and TASKLOOP_RETENTION_MS=1000 come first, so a variant may override them.
 # Knobs: PAIRS (6), WARMUP (5s), DURATION (15s), THREADS (2), CONNECTIONS (64), LOOPS (2),
-# AUTH_KEY (sent as Authorization: Bearer to both), OUT (a fresh directory under bench/results).
+# AUTH_KEY (sent as Authorization: Bearer to both), OUT (a fresh directory under bench/results),
+# JAVA_OPTS_A / JAVA_OPTS_B (JVM flags of each, e.g. JAVA_OPTS_B=-XX:+UseZGC: a flag's ':' cannot
+# go in a variant).
 # Binds and targets 127.0.0.1 only; every node started is stopped by its PID.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,19 +32,21 @@ mkdir -p "$OUT"
 TICK=$(getconf CLK_TCK)
 WRK_AUTH=()
 [ -n "${AUTH_KEY:-}" ] && WRK_AUTH=(-H "Authorization: Bearer $AUTH_KEY")
-echo "commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown); A=$A B=$B; $SCENARIO; load $(cat /proc/loadavg)" \
+echo "commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown); A=$A ${JAVA_OPTS_A:-} B=$B ${JAVA_OPTS_B:-}; $SCENARIO; load $(cat /proc/loadavg)" \
   | tee "$OUT/provenance.txt"
 
-# measure VARIANT RUN: one fresh node, warm-up, the measured run; prints "requests/s cpu-µs-per-request"
+# measure VARIANT RUN JVM-FLAGS: one fresh node, warm-up, the measured run; prints
+# "requests/s cpu-µs-per-request p99-ms"
 measure() {
-  local label=${1%%=*} rest=${1#*=}
+  local label=${1%%=*} rest=${1#*=} flags=()
+  read -r -a flags <<< "${3:-}"
   local jar=${rest%%:*} envs=()
   [[ "$rest" == *:* ]] && IFS=: read -r -a envs <<< "${rest#*:}"
   local port pid
   port=$(free_port)
   env TASKLOOP_HTTP_HOST=127.0.0.1 TASKLOOP_HTTP_PORT="$port" TASKLOOP_LOOPS="$LOOPS" TASKLOOP_STORE=memory \
     TASKLOOP_RETENTION_MS=1000 TASKLOOP_DATA_DIR="$OUT/data-$label-$2" "${envs[@]}" \
-    java -jar "$jar" > "$OUT/$label-$2.log" 2>&1 &
+    java "${flags[@]}" -jar "$jar" > "$OUT/$label-$2.log" 2>&1 &
   pid=$!
   for _ in $(seq 1 120); do
     curl -sf "http://127.0.0.1:$port/health/ready" >/dev/null 2>&1 && break
@@ -67,11 +71,11 @@ echo "| pair | $LA: 2xx/s, µs CPU/request, p99 ms | $LB: 2xx/s, µs CPU/request
 echo "|---|---|---|---|---|" | tee -a "$OUT/table.md"
 for i in $(seq 1 "$PAIRS"); do
   if [ $((i % 2)) = 1 ]; then
-    read -r ar ac ap < <(measure "$A" "$i")
-    read -r br bc bp < <(measure "$B" "$i")
+    read -r ar ac ap < <(measure "$A" "$i" "${JAVA_OPTS_A:-}")
+    read -r br bc bp < <(measure "$B" "$i" "${JAVA_OPTS_B:-}")
   else
-    read -r br bc bp < <(measure "$B" "$i")
-    read -r ar ac ap < <(measure "$A" "$i")
+    read -r br bc bp < <(measure "$B" "$i" "${JAVA_OPTS_B:-}")
+    read -r ar ac ap < <(measure "$A" "$i" "${JAVA_OPTS_A:-}")
   fi
   awk -v i="$i" -v ar="$ar" -v ac="$ac" -v ap="$ap" -v br="$br" -v bc="$bc" -v bp="$bp" 'BEGIN {
     printf "| %d | %.0f, %.1f, %s | %.0f, %.1f, %s | %.3f | %.3f |\n", i, ar, ac, ap, br, bc, bp, br / ar, bc / ac }' \

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 PORT=${PORT:-$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')}
 # A data_dir of its own: the default ./data would keep the last tour's events (commit-42 set) and keys.
 DATA=$(mktemp -d)
-TASKLOOP_HTTP_PORT=$PORT TASKLOOP_DATA_DIR=$DATA java -jar target/taskloop.jar > /tmp/taskloop-tour.log 2>&1 &
+TASKLOOP_HTTP_PORT=$PORT TASKLOOP_DATA_DIR=$DATA java -XX:+UseZGC -jar target/taskloop.jar > /tmp/taskloop-tour.log 2>&1 &
 PID=$!
 trap 'kill $PID 2>/dev/null || true; sleep 0.5; rm -rf "$DATA"' EXIT
 for _ in $(seq 1 100); do curl -sf "localhost:$PORT/health/ready" >/dev/null && break; sleep 0.1; done

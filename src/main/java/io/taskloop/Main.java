@@ -46,7 +46,8 @@ public final class Main {
     LogFormat.apply(config);
     // One registry for Vert.x's own meters (HTTP server, event bus, JVM) and taskloop's.
     Metrics metrics = new Metrics(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
-    VertxOptions options = new VertxOptions().setEventLoopPoolSize(config.loops())
+    // The native epoll transport where it loads (the jar carries it for Linux x86_64), else NIO.
+    VertxOptions options = new VertxOptions().setEventLoopPoolSize(config.loops()).setPreferNativeTransport(true)
         .setMetricsOptions(Metrics.vertxMetrics());
     Vertx vertx;
     HazelcastInstance member = null;
@@ -75,6 +76,12 @@ public final class Main {
       }
       System.exit(1);
       return;
+    }
+    if (vertx.isNativeTransportEnabled()) {
+      LOG.info("network transport: native epoll");
+    } else {
+      Throwable why = vertx.unavailableNativeTransportCause();
+      LOG.info("network transport: NIO (native epoll unavailable: {})", why == null ? "not on this system" : why.toString());
     }
     HazelcastInstance hazelcast = member;
     try {

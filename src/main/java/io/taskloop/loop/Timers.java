@@ -2,9 +2,11 @@ package io.taskloop.loop;
 
 import io.taskloop.metrics.Metrics;
 import io.taskloop.task.Task;
+import io.vertx.core.Timer;
 import io.vertx.core.Vertx;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A loop's timers: deadlines and sleep ends in one heap ({@link TimerQueue}) with one armed
@@ -25,7 +27,8 @@ final class Timers {
   private final TimerQueue<Task> queue = new TimerQueue<>();
   private final LatencyHistogram lateness = new LatencyHistogram();
   private Due due;
-  private long timerId = -1;
+  /** The one Vert.x timer armed, for {@link #armedFor}; null when none is. */
+  private Timer armed;
   private long armedFor = Long.MAX_VALUE;
   private boolean drainQueued;
   private boolean frozen;
@@ -52,20 +55,34 @@ final class Timers {
         });
       }
     } else if (when < armedFor) {
-      arm(when, now);
+      arm(when);
     }
   }
 
-  private void arm(long when, long now) {
-    if (timerId >= 0) {
-      vertx.cancelTimer(timerId);
+  /**
+   * Arms the loop's timer for {@code when} to the microsecond of the clock, not from the start
+   * of the current millisecond: a timer set in whole milliseconds from a clock read in whole
+   * milliseconds ran up to a millisecond late before the event loop's own rounding.
+   */
+  private void arm(long when) {
+    if (armed != null) {
+      armed.cancel();
     }
     armedFor = when;
-    timerId = vertx.setTimer(Math.max(1, when - now), id -> {
-      timerId = -1;
-      armedFor = Long.MAX_VALUE;
-      runDue();
+    long delayMicros = Math.max(1, when * 1_000 - micros(clock.instant()));
+    Timer timer = vertx.timer(delayMicros, TimeUnit.MICROSECONDS);
+    armed = timer;
+    timer.onSuccess(v -> {
+      if (armed == timer) {
+        armed = null;
+        armedFor = Long.MAX_VALUE;
+        runDue();
+      }
     });
+  }
+
+  private static long micros(Instant instant) {
+    return instant.getEpochSecond() * 1_000_000L + instant.getNano() / 1_000;
   }
 
   /** Runs every entry due by the clock, then arms one Vert.x timer for the next. */
@@ -75,7 +92,7 @@ final class Timers {
     }
     Instant instant = clock.instant();
     long now = instant.toEpochMilli();
-    long nowMicros = instant.getEpochSecond() * 1_000_000L + instant.getNano() / 1_000;
+    long nowMicros = micros(instant);
     while (queue.peekDue() <= now) {
       long when = queue.peekDue();
       if (due.fire(queue.poll(), now)) {
@@ -84,7 +101,7 @@ final class Timers {
       }
     }
     if (!queue.isEmpty() && queue.peekDue() < armedFor) {
-      arm(queue.peekDue(), now);
+      arm(queue.peekDue());
     }
   }
 
@@ -96,9 +113,9 @@ final class Timers {
   }
 
   void stop() {
-    if (timerId >= 0) {
-      vertx.cancelTimer(timerId);
-      timerId = -1;
+    if (armed != null) {
+      armed.cancel();
+      armed = null;
     }
   }
 
