@@ -91,7 +91,7 @@ start_node() {
   local name=$1 members=$2
   local envs=(TASKLOOP_HTTP_HOST=127.0.0.1 "TASKLOOP_HTTP_PORT=${HTTP[$name]}" "TASKLOOP_LOOPS=$LOOPS"
     TASKLOOP_CLUSTER_MODE=tcp "TASKLOOP_CLUSTER_MEMBERS=$members" "TASKLOOP_CLUSTER_PORT=${CPORT[$name]}"
-    "TASKLOOP_CLUSTER_NAME=$CLUSTER_NAME" TASKLOOP_CLUSTER_HOST=127.0.0.1)
+    "TASKLOOP_CLUSTER_NAME=$CLUSTER_NAME" TASKLOOP_CLUSTER_HOST=127.0.0.1 "TASKLOOP_DATA_DIR=$OUT/data-$name")
   if [ -n "$RETENTION_MS" ]; then envs+=("TASKLOOP_RETENTION_MS=$RETENTION_MS"); fi
   # shellcheck disable=SC2086
   env "${envs[@]}" java -Xmx$HEAP $HZ_FLAGS "-Xlog:gc:file=$OUT/gc-$name.log" -jar "$JAR" > "$OUT/$name.log" 2>&1 &
@@ -255,7 +255,7 @@ SINGLE_CMD=""
 if [ "$EXTRAS" = 1 ]; then
   # The same create-and-await load on one node started alike but not clustered (cluster_mode none).
   HTTP[S]=$(free_port)
-  envs=(TASKLOOP_HTTP_HOST=127.0.0.1 "TASKLOOP_HTTP_PORT=${HTTP[S]}" "TASKLOOP_LOOPS=$LOOPS")
+  envs=(TASKLOOP_HTTP_HOST=127.0.0.1 "TASKLOOP_HTTP_PORT=${HTTP[S]}" "TASKLOOP_LOOPS=$LOOPS" "TASKLOOP_DATA_DIR=$OUT/data-S")
   if [ -n "$RETENTION_MS" ]; then envs+=("TASKLOOP_RETENTION_MS=$RETENTION_MS"); fi
   # shellcheck disable=SC2086
   env "${envs[@]}" java -Xmx$HEAP $HZ_FLAGS "-Xlog:gc:file=$OUT/gc-S.log" -jar "$JAR" > "$OUT/S.log" 2>&1 &

@@ -113,7 +113,7 @@ start_taskloop() {
   shift
   TL_PORT=$(free_port)
   local envs=(TASKLOOP_HTTP_HOST=127.0.0.1 "TASKLOOP_HTTP_PORT=$TL_PORT" "TASKLOOP_LOOPS=$LOOPS"
-    "TASKLOOP_RETENTION_MS=$BENCH_RETENTION_MS" "$@")
+    "TASKLOOP_RETENTION_MS=$BENCH_RETENTION_MS" "TASKLOOP_DATA_DIR=$OUT/data-$name" "$@")
   local jvm=$JAVA_OPTS
   if [[ " ${envs[*]} " == *" TASKLOOP_CLUSTER_MODE=tcp "* ]]; then jvm="${JAVA_OPTS:+$JAVA_OPTS }$HZ_FLAGS"; fi
   TL_CMD="env ${envs[*]} java ${jvm:+$jvm }-jar $JAR"

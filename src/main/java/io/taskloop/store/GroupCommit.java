@@ -56,6 +56,7 @@ public final class GroupCommit implements Journal {
   private final int queueMax;
   private final long lingerUs;
   private final Metrics metrics;
+  private final Runnable closed;
   private final ConcurrentLinkedDeque<Entry> queue = new ConcurrentLinkedDeque<>();
   private final AtomicInteger queued = new AtomicInteger();
   private final AtomicBoolean committing = new AtomicBoolean();
@@ -68,8 +69,10 @@ public final class GroupCommit implements Journal {
   private final java.util.Set<String> abandoned = new java.util.HashSet<>();
   private long retryMs = RETRY_MIN_MS;
 
+  /** {@code closed} runs once the backend closed (the data_dir's lock is let go). */
   public GroupCommit(Vertx vertx, Backend backend, String node, int batchMax, int queueMax, long lingerUs,
-      Metrics metrics) {
+      Metrics metrics, Runnable closed) {
+    this.closed = closed;
     this.lingerUs = lingerUs;
     this.vertx = vertx;
     this.backend = backend;
@@ -409,5 +412,6 @@ public final class GroupCommit implements Journal {
       LOG.warn("the journal closes with {} changes not written", queued.get());
     }
     backend.close();
+    closed.run();
   }
 }

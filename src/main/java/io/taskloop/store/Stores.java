@@ -82,16 +82,19 @@ public final class Stores {
       return Future.succeededFuture(new Opened(newNodeId.get(), Journal.MEMORY, null, NOTHING));
     }
     Path dataDir = Path.of(config.dataDir());
-    Future<Backend> backend = config.store().equals("postgres")
-        ? PostgresBackend.open(vertx, config.postgresUrl()).map(b -> (Backend) b)
-        : vertx.executeBlocking(() -> SqliteBackend.open(dataDir));
-    return backend.compose(b -> vertx.executeBlocking(() -> nodeId(dataDir, newNodeId))
-        .compose(id -> b.recover(id).map(recovery -> {
-          GroupCommit commit = new GroupCommit(vertx, b, id, config.journalBatchMax(), config.journalQueueMax(),
-              config.journalLingerUs(), metrics);
-          return new Opened(id, commit, commit, recovery);
-        }))
-        .onFailure(err -> b.close()));
+    return vertx.executeBlocking(() -> DataDirLock.take(dataDir)).compose(lock -> {
+      Future<Backend> backend = config.store().equals("postgres")
+          ? PostgresBackend.open(vertx, config.postgresUrl()).map(b -> (Backend) b)
+          : vertx.executeBlocking(() -> SqliteBackend.open(dataDir));
+      return backend.compose(b -> vertx.executeBlocking(() -> nodeId(dataDir, newNodeId))
+          .compose(id -> b.recover(id).map(recovery -> {
+            GroupCommit commit = new GroupCommit(vertx, b, id, config.journalBatchMax(), config.journalQueueMax(),
+                config.journalLingerUs(), metrics, lock::close);
+            return new Opened(id, commit, commit, recovery);
+          }))
+          .onFailure(err -> b.close()))
+          .onFailure(err -> lock.close());
+    });
   }
 
   /** The node id kept in {@code <data_dir>/node-id}, written there the first time. Blocks. */
