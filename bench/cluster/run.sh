@@ -91,7 +91,9 @@ start_node() {
   local name=$1 members=$2
   local envs=(TASKLOOP_HTTP_HOST=127.0.0.1 "TASKLOOP_HTTP_PORT=${HTTP[$name]}" "TASKLOOP_LOOPS=$LOOPS"
     TASKLOOP_CLUSTER_MODE=tcp "TASKLOOP_CLUSTER_MEMBERS=$members" "TASKLOOP_CLUSTER_PORT=${CPORT[$name]}"
-    "TASKLOOP_CLUSTER_NAME=$CLUSTER_NAME" TASKLOOP_CLUSTER_HOST=127.0.0.1 "TASKLOOP_DATA_DIR=$OUT/data-$name")
+    "TASKLOOP_CLUSTER_NAME=$CLUSTER_NAME" TASKLOOP_CLUSTER_HOST=127.0.0.1 "TASKLOOP_DATA_DIR=$OUT/data-$name"
+    TASKLOOP_HTTP_READ_TIMEOUT_MS=600000) # the latency tool's connections idle while it creates thousands of tasks
+                                          # (over 30 s with the journal), and each must stay on its loop
   if [ -n "$RETENTION_MS" ]; then envs+=("TASKLOOP_RETENTION_MS=$RETENTION_MS"); fi
   # shellcheck disable=SC2086
   env "${envs[@]}" java -Xmx$HEAP $HZ_FLAGS "-Xlog:gc:file=$OUT/gc-$name.log" -jar "$JAR" > "$OUT/$name.log" 2>&1 &
