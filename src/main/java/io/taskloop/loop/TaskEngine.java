@@ -470,11 +470,11 @@ public final class TaskEngine {
   /** The ids of this loop's unfinished tasks: what a healed partition checks against the cluster's records. */
   List<String> unfinishedIds() {
     List<String> ids = new ArrayList<>();
-    for (Task t : table.all()) {
+    table.forEach(t -> {
       if (!t.isFinished()) {
         ids.add(t.id());
       }
-    }
+    });
     return ids;
   }
 

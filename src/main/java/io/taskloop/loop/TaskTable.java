@@ -4,7 +4,6 @@ import io.taskloop.task.Task;
 import io.taskloop.task.Transition;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -24,7 +23,7 @@ final class TaskTable {
   private final String idPrefix;
   private final LongConsumer reserve;
   private long reservedUpTo;
-  private final Map<String, Task> tasks = new HashMap<>();
+  private final TaskMap tasks = new TaskMap();
   private final SeqIndex bySeq = new SeqIndex();
   private final ArrayDeque<Task> finishedOrder = new ArrayDeque<>();
   private final Map<String, String> keyOfTask = new HashMap<>();
@@ -62,8 +61,9 @@ final class TaskTable {
     return tasks.get(id);
   }
 
-  Collection<Task> all() {
-    return tasks.values();
+  /** Every task held, for a walk that does not change the table. */
+  void forEach(java.util.function.Consumer<Task> each) {
+    tasks.forEach(each);
   }
 
   int size() {
@@ -85,7 +85,7 @@ final class TaskTable {
   /** Stores a transition's record and keeps the counts; the transition was checked. */
   void store(Transition t) {
     Task task = t.to();
-    if (tasks.put(task.id(), task) == null) {
+    if (tasks.put(task) == null) {
       bySeq.add(task.id());
     }
     boolean arrives = t.move() == Transition.Move.CREATE || t.move() == Transition.Move.ADOPT;
