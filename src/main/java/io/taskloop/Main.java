@@ -44,7 +44,7 @@ public final class Main {
       return;
     }
     LogFormat.apply(config);
-    // One registry for Vert.x's own meters (HTTP server, event bus, JVM) and taskloop's.
+    // One registry for Vert.x's own meters (event bus, JVM) and taskloop's.
     Metrics metrics = new Metrics(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
     // The native epoll transport where it loads (the jar carries it for Linux x86_64), else NIO.
     VertxOptions options = new VertxOptions().setEventLoopPoolSize(config.loops()).setPreferNativeTransport(true)

@@ -138,9 +138,13 @@ final class Edge {
     HttpServerRequest req = ctx.request();
     HttpConnection conn = req.connection();
     long began = System.nanoTime();
-    ctx.addEndHandler(v -> timer(req.method(), ctx.response().getStatusCode()).record(System.nanoTime() - began,
-        TimeUnit.NANOSECONDS));
     Watch watch = watches.get(conn);
+    ctx.addEndHandler(v -> {
+      timer(req.method(), ctx.response().getStatusCode()).record(System.nanoTime() - began, TimeUnit.NANOSECONDS);
+      if (watch != null && watches.get(conn) == watch) {
+        owe(watch, null); // the next request's head, or the connection closes idle
+      }
+    });
     if (watch == null) {
       ctx.next(); // closed meanwhile
       return;
@@ -163,11 +167,6 @@ final class Edge {
     if (!req.isEnded()) {
       owe(watch, ctx);
     }
-    ctx.addEndHandler(v -> {
-      if (watches.get(conn) == watch) {
-        owe(watch, null); // the next request's head, or the connection closes idle
-      }
-    });
     ctx.next();
   }
 

@@ -16,8 +16,9 @@ import java.util.function.Predicate;
  * <p>Ids made here arrive in order and are appended to a sorted array, each with its sequence
  * beside it (about 12 bytes per task: the id strings are those the table holds already); a
  * removed one leaves a hole whose sequence stays, so a search is a plain binary search whatever
- * the holes, and the array is compacted once holes are half of it. Ids that arrive out of order (taken up at a
- * restart, adopted from a departed node) go to a sorted set beside it, which is merged into the
+ * the holes, and the array is compacted once holes are half of it. Ids that arrive far out of
+ * order (taken up at a restart, adopted from a departed node; a little late ones are put in
+ * their place) go to a sorted set beside it, which is merged into the
  * array once it holds an eighth as many: every operation stays within O(log n) amortized, and a
  * walk merges the two in order.
  */

@@ -89,8 +89,9 @@ final class TaskMap {
     return removed;
   }
 
+  /** Every record, for a walk that does not change the table. */
   void forEach(Consumer<Task> each) {
-    for (Task t : slots.clone()) {
+    for (Task t : slots) {
       if (t != null) {
         each.accept(t);
       }

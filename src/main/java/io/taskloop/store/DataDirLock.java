@@ -18,7 +18,7 @@ import java.nio.file.StandardOpenOption;
  */
 final class DataDirLock implements AutoCloseable {
 
-  static final String FILE = "lock";
+  private static final String FILE = "lock";
 
   private final FileChannel channel;
   private final FileLock lock;

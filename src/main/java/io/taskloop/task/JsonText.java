@@ -52,15 +52,6 @@ final class JsonText {
     b.append(s, from, s.length()).append('"');
   }
 
-  /** A string, or {@code null}. */
-  static void stringOrNull(StringBuilder b, String s) {
-    if (s == null) {
-      b.append("null");
-    } else {
-      string(b, s);
-    }
-  }
-
   static void value(StringBuilder b, Object v) {
     if (v == null) {
       b.append("null");
@@ -86,7 +77,7 @@ final class JsonText {
     }
   }
 
-  static void object(StringBuilder b, Map<?, ?> map) {
+  private static void object(StringBuilder b, Map<?, ?> map) {
     b.append('{');
     boolean first = true;
     for (Map.Entry<?, ?> e : map.entrySet()) {
@@ -101,7 +92,7 @@ final class JsonText {
     b.append('}');
   }
 
-  static void array(StringBuilder b, List<?> list) {
+  private static void array(StringBuilder b, List<?> list) {
     b.append('[');
     for (int i = 0; i < list.size(); i++) {
       if (i > 0) {

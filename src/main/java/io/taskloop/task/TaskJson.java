@@ -67,52 +67,48 @@ public final class TaskJson {
       JsonText.string(b, common.name());
     }
     JsonText.field(b, "spec");
-    JsonText.object(b, spec(t.spec(), t.children()).getMap());
+    JsonText.value(b, spec(t.spec(), t.children()));
     switch (t.state()) {
       case SUCCEEDED -> {
         JsonText.field(b, "result");
         JsonText.value(b, t.result());
         if (t.errorSlots() != null) {
           JsonText.field(b, "error_slots");
-          JsonText.array(b, t.errorSlots());
+          JsonText.value(b, t.errorSlots());
         }
       }
       case FAILED, CANCELLED, TIMED_OUT -> {
         JsonText.field(b, "error");
-        JsonText.object(b, t.error().toJson().getMap());
+        JsonText.value(b, t.error().toJson());
       }
       default -> { }
     }
     if (t.attempts() != null) {
       JsonText.field(b, "attempt").append(t.attempt());
       JsonText.field(b, "attempts");
-      JsonText.array(b, attempts(t).getList());
+      JsonText.value(b, attempts(t));
     }
     JsonText.field(b, "created_at");
-    JsonText.stringOrNull(b, time(t.createdAt()));
+    JsonText.value(b, time(t.createdAt()));
     JsonText.field(b, "start_at");
-    JsonText.stringOrNull(b, time(t.startAt()));
+    JsonText.value(b, time(t.startAt()));
     JsonText.field(b, "started_at");
-    JsonText.stringOrNull(b, time(t.startedAt()));
+    JsonText.value(b, time(t.startedAt()));
     JsonText.field(b, "finished_at");
-    JsonText.stringOrNull(b, time(t.finishedAt()));
+    JsonText.value(b, time(t.finishedAt()));
     JsonText.field(b, "deadline");
-    JsonText.stringOrNull(b, time(t.deadline()));
+    JsonText.value(b, time(t.deadline()));
     JsonText.field(b, "loop").append("{\"node\":");
     JsonText.string(b, t.owner().node());
     JsonText.field(b, "index").append(t.loop()).append('}');
     JsonText.field(b, "parent");
-    JsonText.stringOrNull(b, t.parent());
+    JsonText.value(b, t.parent());
     JsonText.field(b, "children");
-    JsonText.array(b, t.children());
+    JsonText.value(b, t.children());
     JsonText.field(b, "labels");
-    JsonText.object(b, common.labels());
+    JsonText.value(b, common.labels());
     JsonText.field(b, "schedule");
-    if (common.schedule() == null) {
-      b.append("null");
-    } else {
-      JsonText.object(b, common.schedule().toJson().getMap());
-    }
+    JsonText.value(b, common.schedule() == null ? null : common.schedule().toJson());
     JsonText.field(b, "version").append(t.version());
     return b.append('}').toString();
   }
