@@ -6,6 +6,7 @@ import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
+import java.net.BindException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
@@ -17,6 +18,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Collectors;
@@ -411,22 +413,56 @@ public final class ProcessCluster implements AutoCloseable {
     }
   }
 
-  /** Ports free on 127.0.0.1 right now (closed again, so another process may bind them). */
+  /** The lowest port a test picks: below it sit the well-known and registered services' habits. */
+  private static final int LOWEST_PORT = 10_000;
+
+  /**
+   * Ports free on 127.0.0.1 right now (closed again, so another process may bind them). They are
+   * taken below the kernel's ephemeral range: a port the kernel handed out for {@code bind(0)}
+   * lies inside that range, and any outgoing connection on the machine (another node's Hazelcast
+   * dialling its members, a test's HTTP client) may take it as its local port in the moments
+   * between this check and the node's own bind. Outside the range only a deliberate listener can.
+   * Where the range cannot be read the kernel's choice is used.
+   */
   public static List<Integer> freePorts(int n) {
+    int below = ephemeralLow();
     List<ServerSocket> sockets = new ArrayList<>();
     List<Integer> ports = new ArrayList<>();
     try {
-      for (int i = 0; i < n; i++) {
-        ServerSocket s = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-        sockets.add(s);
-        ports.add(s.getLocalPort());
-      }
-      for (ServerSocket s : sockets) {
-        s.close();
+      ThreadLocalRandom random = ThreadLocalRandom.current();
+      for (int tries = 0; ports.size() < n; tries++) {
+        int candidate = below > LOWEST_PORT + 1_000 && tries < 10_000 ? random.nextInt(LOWEST_PORT, below) : 0;
+        try {
+          ServerSocket s = new ServerSocket(candidate, 50, InetAddress.getLoopbackAddress());
+          sockets.add(s);
+          ports.add(s.getLocalPort());
+        } catch (BindException taken) {
+          if (candidate == 0) {
+            throw taken;
+          }
+        }
       }
     } catch (IOException e) {
       throw new UncheckedIOException(e);
+    } finally {
+      for (ServerSocket s : sockets) {
+        try {
+          s.close();
+        } catch (IOException ignored) {
+          // closing a listener that never accepted: nothing to keep
+        }
+      }
     }
     return ports;
+  }
+
+  /** The first port of {@code /proc/sys/net/ipv4/ip_local_port_range}, or 0 where there is none. */
+  private static int ephemeralLow() {
+    try {
+      String range = Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).trim();
+      return Integer.parseInt(range.split("\\s+")[0]);
+    } catch (IOException | RuntimeException e) {
+      return 0;
+    }
   }
 }
