@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Schedules: tick lateness and scale. Each scenario of bench/Schedules.java against its own fresh
 # node (fresh data_dir, default store sqlite, default settings, JVM started as the README says:
-# `java -jar`, no options):
+# `java -XX:+UseZGC -jar`):
 #
 #   cron1k       1,000 schedules "* * * * * *" (all fire at each whole second), 30 ticks measured
 #   every1k      1,000 schedules every_ms 1000, start_at 1 ms apart over a second, 30 ticks measured
@@ -12,7 +12,7 @@
 #   TASKLOOP_JAR=/work/jars/sched-880c0e8.jar COMMIT=880c0e8 bash bench/schedules.sh [SCENARIO ...]
 #
 # About 7 minutes for all four. Knobs: TASKLOOP_JAR (target/taskloop.jar), COMMIT (the commit the
-# jar was built from, for the record; default HEAD), JAVA_OPTS (the node's JVM options, empty),
+# jar was built from, for the record; default HEAD), JAVA_OPTS (the node's JVM options, README's -XX:+UseZGC),
 # LEAD_S (60: held100k's first ticks this long after its creates begin). Binds and targets
 # 127.0.0.1 only; every client run is bounded by `timeout`; stops only the nodes it started, by PID.
 set -euo pipefail
@@ -20,7 +20,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$(dirname "$0")/.."
 SRC_JAR=${TASKLOOP_JAR:-target/taskloop.jar}
 COMMIT=${COMMIT:-$(git rev-parse --short HEAD)}
-JAVA_OPTS=${JAVA_OPTS:-}
+JAVA_OPTS=${JAVA_OPTS--XX:+UseZGC}
 LEAD_S=${LEAD_S:-60}
 SCENARIOS=${*:-cron1k every1k delayed100k held100k}
 OUT=bench/results/schedules-$(date -u +%Y%m%dT%H%M%SZ)

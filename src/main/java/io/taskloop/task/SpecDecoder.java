@@ -148,7 +148,7 @@ public final class SpecDecoder {
         stored && depth == 1 ? ScheduleRef.fromJson(json.getValue("schedule")) : null,
         stored && depth == 1 ? json.getString("tenant", "") : tenant);
     return switch (type) {
-      case SLEEP -> new SleepSpec(common, requiredMs(json, "delay_ms", at), json.getValue("result"));
+      case SLEEP -> SleepSpec.of(common, requiredMs(json, "delay_ms", at), json.getValue("result"));
       case EXTERNAL -> new ExternalSpec(common);
       case EVENT -> new EventSpec(common, eventName(json, at));
       case HTTP -> http(json, at, common);

@@ -23,40 +23,46 @@ public final class Task {
   private final Owner owner;
   private final TaskSpec spec;
   private final TaskState state;
-  private final Object result;
-  private final TaskError error;
+  /** The result of a succeeded task, the {@link TaskError} of one that ended otherwise, else null. */
+  private final Object outcome;
   private final long createdAt;
   private final long startedAt;
   private final long finishedAt;
   private final long deadline;
-  /** When a delayed task starts (start_at, start_in_ms), or 0 for one that starts as it is made. */
-  private final long startAt;
-  private final String parent;
-  private final List<String> children;
-  private final List<Integer> errorSlots;
-  private final List<Attempt> attempts;
+  /** What few tasks have (a start instant, a parent, children, error slots, attempts); null when none. */
+  private final Rare rare;
   private final int version;
   /** The record's JSON text, made once by whichever thread asks first: see {@link #json()}. */
   private volatile String json;
 
-  private Task(String id, Owner owner, TaskSpec spec, TaskState state, Object result, TaskError error, long createdAt,
-      long startedAt, long finishedAt, long deadline, long startAt, String parent, List<String> children,
-      List<Integer> errorSlots, List<Attempt> attempts, int version) {
+  /**
+   * The fields most tasks leave empty, kept apart so that a pending sleep or a plain finished
+   * task does not carry five empty slots: {@code startAt} (a delayed task's instant, else 0),
+   * {@code parent}, {@code children} (a composite's), {@code errorSlots} (a gather with
+   * {@code return_exceptions}) and {@code attempts} (an outbound task's, empty before the first).
+   */
+  private record Rare(long startAt, String parent, List<String> children, List<Integer> errorSlots,
+      List<Attempt> attempts) {
+
+    static Rare of(long startAt, String parent, List<String> children, List<Integer> errorSlots, List<Attempt> attempts) {
+      boolean none = startAt == 0 && parent == null && (children == null || children.isEmpty()) && errorSlots == null
+          && attempts == null;
+      return none ? null : new Rare(startAt, parent, children == null ? List.of() : children, errorSlots, attempts);
+    }
+  }
+
+  private Task(String id, Owner owner, TaskSpec spec, TaskState state, Object outcome, long createdAt, long startedAt,
+      long finishedAt, long deadline, Rare rare, int version) {
     this.id = id;
     this.owner = owner;
     this.spec = spec;
     this.state = state;
-    this.result = result;
-    this.error = error;
+    this.outcome = outcome;
     this.createdAt = createdAt;
     this.startedAt = startedAt;
     this.finishedAt = finishedAt;
     this.deadline = deadline;
-    this.startAt = startAt;
-    this.parent = parent;
-    this.children = children;
-    this.errorSlots = errorSlots;
-    this.attempts = attempts;
+    this.rare = rare;
     this.version = version;
   }
 
@@ -76,21 +82,24 @@ public final class Task {
   public static Task born(String id, Owner owner, TaskSpec spec, String parent, List<String> children, long now,
       long startAt) {
     List<Attempt> attempts = spec.type().isOutbound() ? List.of() : null;
+    Rare rare = Rare.of(startAt, parent, children, null, attempts);
     if (startAt > now) {
-      return new Task(id, owner, spec, TaskState.PENDING, null, null, now, 0, 0, 0, startAt, parent, children, null,
-          attempts, 1);
+      return new Task(id, owner, spec, TaskState.PENDING, null, now, 0, 0, 0, rare, 1);
     }
     long deadline = spec.common().hasTimeout() ? now + spec.common().timeoutMs() : 0;
-    return new Task(id, owner, spec, TaskState.RUNNING, null, null, now, now, 0, deadline, startAt, parent, children, null,
-        attempts, 2);
+    return new Task(id, owner, spec, TaskState.RUNNING, null, now, now, 0, deadline, rare, 2);
   }
 
-  /** A record exactly as it was written (read back from the cluster map or the journal). */
+  /**
+   * A record exactly as it was written (read back from the cluster map or the journal): the
+   * result is kept only for a succeeded task, the error only for one that ended otherwise.
+   */
   static Task restored(String id, Owner owner, TaskSpec spec, TaskState state, Object result, TaskError error,
       long createdAt, long startedAt, long finishedAt, long deadline, long startAt, String parent, List<String> children,
       List<Integer> errorSlots, List<Attempt> attempts, int version) {
-    return new Task(id, owner, spec, state, result, error, createdAt, startedAt, finishedAt, deadline, startAt, parent,
-        children, errorSlots, attempts, version);
+    Object outcome = state == TaskState.SUCCEEDED ? result : state.isFinished() ? error : null;
+    return new Task(id, owner, spec, state, outcome, createdAt, startedAt, finishedAt, deadline,
+        Rare.of(startAt, parent, children, errorSlots, attempts), version);
   }
 
   // ---------------------------------------------------------------- the moves
@@ -101,8 +110,7 @@ public final class Task {
       throw new IllegalStateException("task " + id + " is " + state.wire() + "; only a pending task starts");
     }
     long due = spec.common().hasTimeout() ? now + spec.common().timeoutMs() : 0;
-    Task to = new Task(id, owner, spec, TaskState.RUNNING, null, null, createdAt, now, 0, due, startAt, parent, children,
-        null, attempts, version + 1);
+    Task to = new Task(id, owner, spec, TaskState.RUNNING, null, createdAt, now, 0, due, rare, version + 1);
     return new Transition(Transition.Move.START, this, to);
   }
 
@@ -148,7 +156,7 @@ public final class Task {
 
   /** Starts attempt {@code number} of an outbound task; the state stays running. */
   public Transition beginAttempt(int number, long now) {
-    List<Attempt> next = new ArrayList<>(attempts);
+    List<Attempt> next = new ArrayList<>(attempts());
     next.add(new Attempt(number, now, 0, null));
     return sameState(Transition.Move.BEGIN_ATTEMPT, owner, List.copyOf(next));
   }
@@ -163,6 +171,7 @@ public final class Task {
    * under the same number and the policy does not count it twice.
    */
   public Transition rewind() {
+    List<Attempt> attempts = attempts();
     return sameState(Transition.Move.REWIND, owner, List.copyOf(attempts.subList(0, attempts.size() - 1)));
   }
 
@@ -172,8 +181,8 @@ public final class Task {
    * keeps its version, since it never changes again.
    */
   public Transition adoptedBy(Owner next) {
-    Task to = new Task(id, next, spec, state, result, error, createdAt, startedAt, finishedAt, deadline, startAt, parent, children,
-        errorSlots, attempts, state.isFinished() ? version : version + 1);
+    Task to = new Task(id, next, spec, state, outcome, createdAt, startedAt, finishedAt, deadline, rare,
+        state.isFinished() ? version : version + 1);
     return new Transition(Transition.Move.ADOPT, this, to);
   }
 
@@ -181,8 +190,8 @@ public final class Task {
     if (state.isFinished()) {
       throw new IllegalStateException("task " + id + " is finished; it cannot " + move.wire());
     }
-    Task to = new Task(id, who, spec, state, result, error, createdAt, startedAt, finishedAt, deadline, startAt, parent, children,
-        errorSlots, nextAttempts, version + 1);
+    Task to = new Task(id, who, spec, state, outcome, createdAt, startedAt, finishedAt, deadline,
+        withAttempts(nextAttempts), version + 1);
     return new Transition(move, this, to);
   }
 
@@ -192,14 +201,24 @@ public final class Task {
     if (!state.canMoveTo(next)) {
       throw new IllegalStateException("task " + id + " cannot move from " + state.wire() + " to " + next.wire());
     }
-    List<Attempt> closed = hasOpenAttempt() ? closeLast(now, err) : attempts;
-    Task to = new Task(id, owner, spec, next, value, err, createdAt, startedAt, now, deadline, startAt, parent, children, slots,
-        closed, version + 1);
+    Rare after = rare;
+    if (hasOpenAttempt()) {
+      after = withAttempts(closeLast(now, err));
+    }
+    if (slots != null) {
+      after = Rare.of(startAt(), parent(), children(), slots, attempts());
+    }
+    Task to = new Task(id, owner, spec, next, next == TaskState.SUCCEEDED ? value : err, createdAt, startedAt, now, deadline,
+        after, version + 1);
     return new Transition(move, this, to);
   }
 
+  private Rare withAttempts(List<Attempt> next) {
+    return Rare.of(startAt(), parent(), children(), errorSlots(), next);
+  }
+
   private List<Attempt> closeLast(long now, TaskError err) {
-    List<Attempt> next = new ArrayList<>(attempts);
+    List<Attempt> next = new ArrayList<>(attempts());
     Attempt last = next.remove(next.size() - 1);
     next.add(new Attempt(last.number(), last.startedAt(), now, err));
     return List.copyOf(next);
@@ -209,11 +228,13 @@ public final class Task {
 
   /** An outbound task whose latest attempt has started and not ended. */
   public boolean hasOpenAttempt() {
+    List<Attempt> attempts = attempts();
     return attempts != null && !attempts.isEmpty() && attempts.get(attempts.size() - 1).finishedAt() == 0;
   }
 
   /** The number of the attempt running or last run; 0 before the first. */
   public int attempt() {
+    List<Attempt> attempts = attempts();
     return attempts == null || attempts.isEmpty() ? 0 : attempts.get(attempts.size() - 1).number();
   }
 
@@ -285,11 +306,11 @@ public final class Task {
   }
 
   public Object result() {
-    return result;
+    return state == TaskState.SUCCEEDED ? outcome : null;
   }
 
   public TaskError error() {
-    return error;
+    return state == TaskState.SUCCEEDED ? null : (TaskError) outcome;
   }
 
   public long createdAt() {
@@ -306,12 +327,12 @@ public final class Task {
 
   /** When a delayed task starts or started; 0 when it started as it was made. */
   public long startAt() {
-    return startAt;
+    return rare == null ? 0 : rare.startAt();
   }
 
   /** A delayed task still waiting for its instant. */
   public boolean isDelayed() {
-    return state == TaskState.PENDING && startAt != 0;
+    return state == TaskState.PENDING && startAt() != 0;
   }
 
   public long deadline() {
@@ -319,19 +340,20 @@ public final class Task {
   }
 
   public String parent() {
-    return parent;
+    return rare == null ? null : rare.parent();
   }
 
   public List<String> children() {
-    return children;
+    return rare == null ? List.of() : rare.children();
   }
 
   public List<Integer> errorSlots() {
-    return errorSlots;
+    return rare == null ? null : rare.errorSlots();
   }
 
+  /** Every attempt of an outbound task, oldest first (empty before the first); null for other types. */
   public List<Attempt> attempts() {
-    return attempts;
+    return rare == null ? null : rare.attempts();
   }
 
   public int version() {

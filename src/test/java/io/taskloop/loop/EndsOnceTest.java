@@ -138,8 +138,13 @@ class EndsOnceTest {
    * poll, both streams, the webhook, the publication and a later GET all saw one end, the same.
    */
   private void endsAsWatched(String id, String state, String errorType, int othersWaiting, Runnable end) {
+    long opening = System.nanoTime();
     SseClient stream = SseClient.open(vertx, server.node.port(), "/v1/tasks/" + id + "/stream", Map.of());
-    assertEquals("running", stream.next().json().getString("state"));
+    long headMs = (System.nanoTime() - opening) / 1_000_000;
+    JsonObject first = stream.next().json();
+    long firstMs = (System.nanoTime() - opening) / 1_000_000;
+    assertEquals("running", first.getString("state"), () -> "the stream's first event, its head " + headMs
+        + " ms and this event " + firstMs + " ms after it was opened: " + first.encode());
     Future<JsonObject> poll = watching.longPoll(id);
     watching.awaitWaiting(othersWaiting + 1);
 
