@@ -191,7 +191,7 @@ public final class Task {
       throw new IllegalStateException("task " + id + " is finished; it cannot " + move.wire());
     }
     Task to = new Task(id, who, spec, state, outcome, createdAt, startedAt, finishedAt, deadline,
-        withAttempts(nextAttempts), version + 1);
+        Rare.of(startAt(), parent(), children(), errorSlots(), nextAttempts), version + 1);
     return new Transition(move, this, to);
   }
 
@@ -201,20 +201,12 @@ public final class Task {
     if (!state.canMoveTo(next)) {
       throw new IllegalStateException("task " + id + " cannot move from " + state.wire() + " to " + next.wire());
     }
-    Rare after = rare;
-    if (hasOpenAttempt()) {
-      after = withAttempts(closeLast(now, err));
-    }
-    if (slots != null) {
-      after = Rare.of(startAt(), parent(), children(), slots, attempts());
-    }
+    List<Attempt> attempts = attempts();
+    List<Attempt> closed = hasOpenAttempt() ? closeLast(now, err) : attempts;
+    Rare after = closed == attempts && slots == null ? rare : Rare.of(startAt(), parent(), children(), slots, closed);
     Task to = new Task(id, owner, spec, next, next == TaskState.SUCCEEDED ? value : err, createdAt, startedAt, now, deadline,
         after, version + 1);
     return new Transition(move, this, to);
-  }
-
-  private Rare withAttempts(List<Attempt> next) {
-    return Rare.of(startAt(), parent(), children(), errorSlots(), next);
   }
 
   private List<Attempt> closeLast(long now, TaskError err) {
