@@ -61,15 +61,14 @@ final class Admission {
   }
 
   /** {@code startAt}: when a delayed task starts, 0 for at once; a replayed key's task keeps its own. */
-  Future<LoopCommand.Created> create(TaskSpec spec, String key, long startAt) {
+  Future<LoopCommand.Created> create(TaskSpec spec, String key, long startAt, String fingerprint) {
     if (key == null) {
       return admit(spec, table.nextId(), null, null, startAt).map(task -> new LoopCommand.Created(task, false));
     }
-    return keyed(spec, key, startAt, true);
+    return keyed(spec, key, startAt, true, fingerprint != null ? fingerprint : fingerprint(spec));
   }
 
-  private Future<LoopCommand.Created> keyed(TaskSpec spec, String key, long startAt, boolean firstTry) {
-    String fingerprint = fingerprint(spec);
+  private Future<LoopCommand.Created> keyed(TaskSpec spec, String key, long startAt, boolean firstTry, String fingerprint) {
     String id = table.nextId();
     IdempotencyKeys.Claim mine = new IdempotencyKeys.Claim(id, fingerprint);
     Promise<Task> waiting = Promise.promise();
@@ -92,7 +91,7 @@ final class Admission {
             if (firstTry && err instanceof Problem p && p.status() == 404) {
               // The key's task was evicted or deleted just now: the key is free again.
               keys.release(key, held.taskId());
-              return keyed(spec, key, startAt, false);
+              return keyed(spec, key, startAt, false, fingerprint);
             }
             return Future.failedFuture(err);
           });

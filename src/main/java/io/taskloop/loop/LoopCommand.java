@@ -23,10 +23,18 @@ public interface LoopCommand<R> {
   record Created(Task task, boolean replayed) {
   }
 
-  /** {@code startAt}: when a delayed task starts (0: at once), from the body's start_at or start_in_ms. */
-  record Create(TaskSpec spec, String idempotencyKey, long startAt) implements LoopCommand<Created> {
+  /**
+   * {@code startAt}: when a delayed task starts (0: at once), from the body's start_at or
+   * start_in_ms; {@code fingerprint}: the keyed body's hash when the caller worked it out ahead
+   * (a schedule's prepared tick), else null.
+   */
+  record Create(TaskSpec spec, String idempotencyKey, long startAt, String fingerprint) implements LoopCommand<Created> {
+    public Create(TaskSpec spec, String idempotencyKey, long startAt) {
+      this(spec, idempotencyKey, startAt, null);
+    }
+
     public Future<Created> run(TaskEngine e) {
-      return e.create(spec, idempotencyKey, startAt);
+      return e.create(spec, idempotencyKey, startAt, fingerprint);
     }
   }
 

@@ -280,8 +280,27 @@ public final class NodeContext {
     return named != null && isHere(named) ? named.loop() : homeOf(taskId);
   }
 
-  /** The loop that keeps a named event or an idempotency key: a stable hash of the name. */
+  /** The loop that keeps a named event or an idempotency key, or holds a schedule: {@link #homeOf(String, int)}. */
   public int homeOf(String name) {
-    return Math.floorMod(name.hashCode(), config.loops());
+    return homeOf(name, config.loops());
   }
+
+  /**
+   * A stable hash of the name over {@code loops} loops. A schedule's tick key
+   * ({@code schedule:<id>:<tick>}, {@code schedule:<id>:manual:<tick>}) lives where the
+   * schedule does, so a tick's create runs on the loop that fires it, in the same stretch.
+   */
+  public static int homeOf(String name, int loops) {
+    String of = name;
+    if (name.startsWith(SpecDecoder.SCHEDULE_KEYS)) {
+      int tick = name.lastIndexOf(':');
+      of = name.substring(SpecDecoder.SCHEDULE_KEYS.length(), Math.max(SpecDecoder.SCHEDULE_KEYS.length(), tick));
+      if (of.endsWith(MANUAL)) {
+        of = of.substring(0, of.length() - MANUAL.length());
+      }
+    }
+    return Math.floorMod(of.hashCode(), loops);
+  }
+
+  private static final String MANUAL = ":manual";
 }

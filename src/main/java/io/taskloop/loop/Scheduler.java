@@ -49,6 +49,12 @@ public final class Scheduler {
   private static final int MISSED_COUNTED = 100_000;
   /** ... and this many per turn of the loop. */
   private static final int MISSED_PER_TURN = 500;
+  /**
+   * A tick is prepared this long before it is due: its task's spec decoded and the previous
+   * run's end looked up, so that when many schedules share a tick the burst does only the
+   * creates (a schedule further off is armed first for this long before its tick).
+   */
+  static final long PREPARE_LEAD_MS = 2_000;
 
   private final Vertx vertx;
   private final NodeContext node;
@@ -61,6 +67,8 @@ public final class Scheduler {
   /** Schedules whose tick is being handled: the next waits for it. */
   private final Set<String> busy = new HashSet<>();
   private final Map<String, Long> armed = new HashMap<>();
+  /** The fired task's spec for a schedule's next tick, decoded ahead of it (see {@link #PREPARE_LEAD_MS}). */
+  private final Map<String, Prepared> prepared = new HashMap<>();
   private final Set<String> watching = new HashSet<>();
   private final TimerQueue<Schedule> queue = new TimerQueue<>();
   private long timerId = -1;
@@ -283,6 +291,7 @@ public final class Scheduler {
   private void forget(String id) {
     held.remove(id);
     armed.remove(id);
+    prepared.remove(id);
     busy.remove(id);
     node.releaseSchedule();
     node.metrics().schedules(-1);
@@ -319,10 +328,16 @@ public final class Scheduler {
     long tick = s.next();
     if (tick == Long.MAX_VALUE) {
       armed.remove(id);
+      prepared.remove(id);
       return;
     }
     if (tick > now) {
-      arm(s, tick, now);
+      if (tick - now > PREPARE_LEAD_MS) {
+        arm(s, tick - PREPARE_LEAD_MS, now); // back here then, to prepare the tick
+      } else {
+        prepare(s, tick);
+        arm(s, tick, now);
+      }
       return;
     }
     long windowStart = now - s.spec().catchupWindowMs();
@@ -490,21 +505,59 @@ public final class Scheduler {
     });
   }
 
-  /** The fired task: the schedule's task with its label and its tick, created under the key (schedule, tick). */
-  private Future<JsonObject> create(Schedule s, long tick, boolean manual) {
+  /** A tick made ready before it is due: the task it fires, for this schedule as it was defined then. */
+  private record Prepared(Schedule schedule, ScheduleSpec spec, long tick, TaskSpec task, String fingerprint) {
+  }
+
+  /**
+   * Gets tick {@code tick} ready: decodes the task it fires, and asks whether the previous run
+   * ended (an ended run stays ended, so the tick need not ask again; one still running is
+   * asked again at the tick). A spec that does not decode is left to the tick, which reports it.
+   */
+  private void prepare(Schedule s, long tick) {
+    Prepared had = prepared.get(s.id());
+    if (had == null || had.schedule() != s || had.spec() != s.spec() || had.tick() != tick) {
+      try {
+        TaskSpec task = fired(s, tick, false);
+        prepared.put(s.id(), new Prepared(s, s.spec(), tick, task, Admission.fingerprint(task)));
+      } catch (Problem p) {
+        prepared.remove(s.id());
+      }
+    }
+    String previous = s.latest();
+    if (previous != null && s.spec().overlap() != Overlap.ALLOW) {
+      unfinished(s, previous);
+    }
+  }
+
+  /** The schedule's task with its label and its tick. */
+  private TaskSpec fired(Schedule s, long tick, boolean manual) {
     String id = s.id();
     JsonObject body = s.spec().task().copy();
     JsonObject labels = body.getJsonObject("labels", new JsonObject()).copy().put(ScheduleSpec.LABEL, Tenancy.unqualified(id));
     body.put("labels", labels).put("schedule", new ScheduleRef(Tenancy.unqualified(id), tick, manual).toJson())
         .put("tenant", Tenancy.tenantOf(id));
+    return node.decoder().decodeStored(body);
+  }
+
+  /** The fired task, created under the key (schedule, tick). */
+  private Future<JsonObject> create(Schedule s, long tick, boolean manual) {
+    String id = s.id();
+    Prepared ready = manual ? null : prepared.remove(id);
     TaskSpec spec;
-    try {
-      spec = node.decoder().decodeStored(body);
-    } catch (Problem p) {
-      return Future.failedFuture(p);
+    String fingerprint = null;
+    if (ready != null && ready.schedule() == s && ready.spec() == s.spec() && ready.tick() == tick) {
+      spec = ready.task();
+      fingerprint = ready.fingerprint();
+    } else {
+      try {
+        spec = fired(s, tick, manual);
+      } catch (Problem p) {
+        return Future.failedFuture(p);
+      }
     }
     String key = SpecDecoder.SCHEDULE_KEYS + id + (manual ? ":manual:" : ":") + tick;
-    return link.ask(node.homeOf(key), new LoopCommand.Create(spec, key, 0)).transform(ar -> {
+    return link.ask(node.homeOf(key), new LoopCommand.Create(spec, key, 0, fingerprint)).transform(ar -> {
       long now = clock.millis();
       if (ar.failed()) {
         if (ar.cause() instanceof Problem p && p.status() == 422 && !manual) {

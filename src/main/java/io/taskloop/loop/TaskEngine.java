@@ -115,12 +115,15 @@ public final class TaskEngine {
 
   // ---------------------------------------------------------------- create and start
 
-  /** {@code startAt}: when a delayed task starts (start_at, start_in_ms), 0 for at once. */
-  public Future<LoopCommand.Created> create(TaskSpec spec, String key, long startAt) {
+  /**
+   * {@code startAt}: when a delayed task starts (start_at, start_in_ms), 0 for at once;
+   * {@code fingerprint}: the keyed body's hash if known already, else null.
+   */
+  public Future<LoopCommand.Created> create(TaskSpec spec, String key, long startAt, String fingerprint) {
     if (frozen) {
       return Future.failedFuture(Problem.unavailable("this node is leaving the cluster; send new tasks to another node"));
     }
-    return admission.create(spec, key, startAt);
+    return admission.create(spec, key, startAt, fingerprint);
   }
 
   Future<Task> replay(String id) {

@@ -40,6 +40,10 @@ public final class Schedule {
   /** The task of the latest run, while it may be unfinished (what overlap looks at); null otherwise. */
   private String latest;
   private boolean deleted;
+  /** {@link #next()} as last worked out, for {@link #nextFor} and {@link #nextSpec}: a cron's next tick costs tens of µs. */
+  private long nextTick;
+  private long nextFor = Long.MIN_VALUE;
+  private ScheduleSpec nextSpec;
 
   public Schedule(ScheduleSpec spec, long createdAt, long version) {
     this.spec = spec;
@@ -83,7 +87,15 @@ public final class Schedule {
 
   /** The next tick to handle, or Long.MAX_VALUE when none is due ever (paused, past end_at). */
   public long next() {
-    return spec.paused() || deleted ? Long.MAX_VALUE : spec.nextAfter(cursor);
+    if (spec.paused() || deleted) {
+      return Long.MAX_VALUE;
+    }
+    if (nextSpec != spec || nextFor != cursor) {
+      nextTick = spec.nextAfter(cursor);
+      nextFor = cursor;
+      nextSpec = spec;
+    }
+    return nextTick;
   }
 
   /** The next {@code n} ticks after {@code now} (none while paused). */

@@ -2,6 +2,7 @@ package io.taskloop.store;
 
 import io.taskloop.config.Config;
 import io.taskloop.loop.Journal;
+import io.taskloop.loop.NodeContext;
 import io.taskloop.loop.Restored;
 import io.taskloop.metrics.Metrics;
 import io.taskloop.task.EventView;
@@ -54,13 +55,13 @@ public final class Stores {
       }
       List<EventView> events = new ArrayList<>();
       for (EventView e : recovery.events()) {
-        if (Math.floorMod(e.name().hashCode(), loops) == loop) {
+        if (NodeContext.homeOf(e.name(), loops) == loop) {
           events.add(e);
         }
       }
       Map<String, Restored.Key> keys = new HashMap<>();
       recovery.keys().forEach((key, k) -> {
-        if (Math.floorMod(key.hashCode(), loops) == loop) {
+        if (NodeContext.homeOf(key, loops) == loop) {
           keys.put(key, k);
         }
       });

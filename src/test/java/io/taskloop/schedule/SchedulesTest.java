@@ -161,6 +161,32 @@ class SchedulesTest {
   }
 
   @Test
+  void aTickPreparedAheadFiresTheDefinitionInForceAtItsTick() {
+    server.post("/v1/schedules", every(1_000, sleep(0, "old")).put("id", "prep")).expect(201);
+    server.advance(1_000);
+    awaitFired("prep", 1);
+    // The next tick was made ready after the first fired; a replace before it is what it fires.
+    server.put("/v1/schedules/prep", every(1_000, sleep(0, "new"))).expect(200);
+    server.advance(1_000);
+    awaitFired("prep", 2);
+    List<Object> results = new ArrayList<>();
+    for (Object o : server.get("/v1/tasks?label=schedule=prep").items()) {
+      JsonObject t = (JsonObject) o;
+      within(10, "task " + t.getString("id") + " ended", () -> "succeeded".equals(server.task(t.getString("id")).getString("state")));
+      results.add(t.getJsonObject("schedule").getString("tick") + "=" + server.task(t.getString("id")).getValue("result"));
+    }
+    results.sort(null);
+    assertEquals(List.of(at(START + 1_000) + "=old", at(START + 2_000) + "=new"), results);
+    // A schedule far off is armed for its preparation first; its tick still fires on time.
+    server.post("/v1/schedules", every(60_000, sleep(0, "far")).put("id", "far")).expect(201);
+    server.advance(58_000);
+    assertEquals(List.of(), fired("far"), "nothing before its tick");
+    server.advance(2_000);
+    awaitFired("far", 1);
+    assertEquals(List.of(at(START + 62_000)), fired("far"));
+  }
+
+  @Test
   void skipRecordsTheTicksWhileTheRunIsUnfinished() {
     server.post("/v1/schedules", every(1_000, external()).put("id", "skip")).expect(201);
     server.advance(1_000);
