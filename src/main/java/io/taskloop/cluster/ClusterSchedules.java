@@ -78,8 +78,8 @@ public final class ClusterSchedules implements ScheduleOwners {
   }
 
   @Override
-  public void share(String id, JsonObject record) {
-    records.submitToKey(id, new NewerWins(record.encode(), record.getLong("version")));
+  public void share(String id, long version, String record) {
+    records.submitToKey(id, new NewerWins(record, version));
   }
 
   @Override

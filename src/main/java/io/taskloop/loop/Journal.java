@@ -58,7 +58,7 @@ public interface Journal {
     }
 
     @Override
-    public Future<Void> schedule(String id, long version, boolean deleted, JsonObject record, boolean clientWaits) {
+    public Future<Void> schedule(String id, long version, boolean deleted, String record, boolean clientWaits) {
       return done;
     }
 
@@ -110,7 +110,7 @@ public interface Journal {
    * A schedule's record as it now stands (a deleted one as its tombstone). A client's change
    * fails with its commit; what the schedule's own ticks changed is written until it lands.
    */
-  Future<Void> schedule(String id, long version, boolean deleted, JsonObject record, boolean clientWaits);
+  Future<Void> schedule(String id, long version, boolean deleted, String record, boolean clientWaits);
 
   /** A task that has left memory, as the store holds it; null when it holds none. */
   Future<Task> read(String id);

@@ -29,7 +29,7 @@ public interface ScheduleOwners {
     }
 
     @Override
-    public void share(String id, JsonObject record) {
+    public void share(String id, long version, String record) {
     }
 
     @Override
@@ -48,7 +48,7 @@ public interface ScheduleOwners {
   void unclaim(String id, long version);
 
   /** The record as it now stands (newer versions win), for whichever node owns the schedule next. */
-  void share(String id, JsonObject record);
+  void share(String id, long version, String record);
 
   /**
    * A page of {@code tenant}'s schedules across the cluster (as clients read them), after the

@@ -147,9 +147,10 @@ public final class Scheduler {
     // is newer than the old one's tombstone wherever that still lies.
     Schedule s = new Schedule(spec, now, now * 1_000);
     JsonObject record = s.toRecord();
+    String text = record.encode();
     creating.add(id);
     return node.scheduleOwners().claim(id, record)
-        .compose(v -> journal.schedule(id, s.version(), false, record, true)
+        .compose(v -> journal.schedule(id, s.version(), false, text, true)
             .onFailure(err -> node.scheduleOwners().unclaim(id, s.version())))
         .transform(ar -> {
           creating.remove(id);
@@ -190,7 +191,7 @@ public final class Scheduler {
   private Future<Void> change(Schedule s, Runnable change) {
     JsonObject before = s.toRecord();
     change.run();
-    JsonObject record = s.toRecord();
+    String record = s.recordText();
     return journal.schedule(s.id(), s.version(), s.deleted(), record, true).transform(ar -> {
       if (ar.failed()) {
         if (held.get(s.id()) == s) {
@@ -200,7 +201,7 @@ public final class Scheduler {
         }
         return Future.failedFuture(ar.cause());
       }
-      node.scheduleOwners().share(s.id(), record);
+      node.scheduleOwners().share(s.id(), s.version(), record);
       armed.remove(s.id()); // the next fire may have moved: arm it afresh
       advance(s);
       return Future.succeededFuture();
@@ -580,9 +581,9 @@ public final class Scheduler {
 
   /** What a tick changed: written until it lands, and shared with the cluster. */
   private void persist(Schedule s) {
-    JsonObject record = s.toRecord();
+    String record = s.recordText();
     journal.schedule(s.id(), s.version(), s.deleted(), record, false);
-    node.scheduleOwners().share(s.id(), record);
+    node.scheduleOwners().share(s.id(), s.version(), record);
   }
 
   // ---------------------------------------------------------------- the heap of next fires

@@ -1,5 +1,6 @@
 package io.taskloop.schedule;
 
+import io.taskloop.task.JsonText;
 import io.taskloop.task.SpecDecoder;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -44,6 +45,9 @@ public final class Schedule {
   private long nextTick;
   private long nextFor = Long.MIN_VALUE;
   private ScheduleSpec nextSpec;
+  /** The definition's part of {@link #recordText}, made once per definition. */
+  private String definitionText;
+  private ScheduleSpec definitionOf;
 
   public Schedule(ScheduleSpec spec, long createdAt, long version) {
     this.spec = spec;
@@ -192,7 +196,7 @@ public final class Schedule {
     Deque<Run> copy = new ArrayDeque<>(runs.size());
     while (it.hasNext()) {
       Run r = it.next();
-      copy.addLast(r.taskId().equals(taskId) ? new Run(r.tick(), r.taskId(), r.manual(), state) : r);
+      copy.addLast(taskId.equals(r.taskId()) ? new Run(r.tick(), r.taskId(), r.manual(), state) : r);
     }
     runs.clear();
     runs.addAll(copy);
@@ -240,6 +244,58 @@ public final class Schedule {
         .put("recent_missed", new JsonArray(new java.util.ArrayList<>(recentMissed)))
         .put("buffered", buffered).put("latest", latest);
     return json;
+  }
+
+  /**
+   * {@link #toRecord()}'s JSON text, written straight out: every fire writes the record, and
+   * building it as an object for Jackson to walk was a quarter of a node's CPU at 1,000 fires a
+   * second. The definition's part is made once per definition.
+   */
+  public String recordText() {
+    if (definitionOf != spec) {
+      definitionText = spec.toRequest().encode();
+      definitionOf = spec;
+    }
+    StringBuilder b = new StringBuilder(320 + definitionText.length() + 96 * runs.size());
+    b.append("{\"id\":");
+    JsonText.string(b, spec.id());
+    b.append(",\"version\":").append(version).append(",\"deleted\":").append(deleted)
+        .append(",\"definition\":").append(definitionText)
+        .append(",\"created_at\":").append(createdAt).append(",\"updated_at\":").append(updatedAt)
+        .append(",\"cursor\":").append(cursor).append(",\"runs\":[");
+    String comma = "";
+    for (Run r : runs) {
+      b.append(comma).append("{\"tick\":\"").append(time(r.tick())).append("\",\"task_id\":");
+      nullable(b, r.taskId());
+      b.append(",\"manual\":").append(r.manual()).append(",\"state\":");
+      nullable(b, r.state());
+      b.append('}');
+      comma = ",";
+    }
+    b.append("],\"skipped\":").append(skipped).append(",\"missed\":").append(missed);
+    longs(b.append(",\"recent_skipped\":"), recentSkipped);
+    longs(b.append(",\"recent_missed\":"), recentMissed);
+    b.append(",\"buffered\":").append(buffered).append(",\"latest\":");
+    nullable(b, latest);
+    return b.append('}').toString();
+  }
+
+  private static void nullable(StringBuilder b, String s) {
+    if (s == null) {
+      b.append("null");
+    } else {
+      JsonText.string(b, s);
+    }
+  }
+
+  private static void longs(StringBuilder b, Deque<Long> values) {
+    b.append('[');
+    String comma = "";
+    for (long v : values) {
+      b.append(comma).append(v);
+      comma = ",";
+    }
+    b.append(']');
   }
 
   /** Reads a record back; {@code firedUpTo}: the latest tick the store says fired (its cursor may lag). */

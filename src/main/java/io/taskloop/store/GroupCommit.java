@@ -128,8 +128,8 @@ public final class GroupCommit implements Journal {
   }
 
   @Override
-  public Future<Void> schedule(String id, long version, boolean deleted, JsonObject record, boolean clientWaits) {
-    return enqueue(List.of(new Write.ScheduleRecord(id, version, deleted, record.encode())), !clientWaits);
+  public Future<Void> schedule(String id, long version, boolean deleted, String record, boolean clientWaits) {
+    return enqueue(List.of(new Write.ScheduleRecord(id, version, deleted, record)), !clientWaits);
   }
 
   @Override

@@ -15,7 +15,7 @@ import java.util.Map;
  * {@link JsonObject} of it and handing that to Jackson's databind was 18% of a
  * create-and-await's CPU. Values of kinds JSON does not have go to Vert.x's codec.
  */
-final class JsonText {
+public final class JsonText {
 
   private static final char[] HEX = "0123456789ABCDEF".toCharArray();
 
@@ -29,7 +29,7 @@ final class JsonText {
     return b.append(':');
   }
 
-  static void string(StringBuilder b, String s) {
+  public static void string(StringBuilder b, String s) {
     b.append('"');
     int from = 0;
     for (int i = 0; i < s.length(); i++) {
