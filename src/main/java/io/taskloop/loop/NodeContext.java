@@ -303,4 +303,9 @@ public final class NodeContext {
   }
 
   private static final String MANUAL = ":manual";
+
+  /** The idempotency key of a schedule's tick: whichever node fires it, it names one task. */
+  public static String tickKey(String scheduleId, long tick, boolean manual) {
+    return SpecDecoder.SCHEDULE_KEYS + scheduleId + (manual ? MANUAL : "") + ":" + tick;
+  }
 }

@@ -6,7 +6,6 @@ import io.taskloop.schedule.Schedule;
 import io.taskloop.schedule.ScheduleSpec;
 import io.taskloop.task.Problem;
 import io.taskloop.task.ScheduleRef;
-import io.taskloop.task.SpecDecoder;
 import io.taskloop.task.Tenancy;
 import io.taskloop.task.Task;
 import io.taskloop.task.TaskState;
@@ -146,8 +145,8 @@ public final class Scheduler {
     // Versions count from the creating instant (x1000), so a schedule made again after a delete
     // is newer than the old one's tombstone wherever that still lies.
     Schedule s = new Schedule(spec, now, now * 1_000);
-    JsonObject record = s.toRecord();
-    String text = record.encode();
+    String text = s.recordText();
+    JsonObject record = new JsonObject(text);
     creating.add(id);
     return node.scheduleOwners().claim(id, record)
         .compose(v -> journal.schedule(id, s.version(), false, text, true)
@@ -189,13 +188,13 @@ public final class Scheduler {
    * was), shared with the cluster, then the schedule carries on under its new definition.
    */
   private Future<Void> change(Schedule s, Runnable change) {
-    JsonObject before = s.toRecord();
+    String before = s.recordText();
     change.run();
     String record = s.recordText();
     return journal.schedule(s.id(), s.version(), s.deleted(), record, true).transform(ar -> {
       if (ar.failed()) {
         if (held.get(s.id()) == s) {
-          Schedule restored = Schedule.fromRecord(before, 0, node.decoder());
+          Schedule restored = Schedule.fromRecord(new JsonObject(before), 0, node.decoder());
           held.put(s.id(), restored);
           advance(restored);
         }
@@ -508,6 +507,10 @@ public final class Scheduler {
 
   /** A tick made ready before it is due: the task it fires, for this schedule as it was defined then. */
   private record Prepared(Schedule schedule, ScheduleSpec spec, long tick, TaskSpec task, String fingerprint) {
+    /** Whether this is tick {@code tick} of schedule {@code s} as it is defined now. */
+    boolean isFor(Schedule s, long tick) {
+      return schedule == s && spec == s.spec() && this.tick == tick;
+    }
   }
 
   /**
@@ -517,7 +520,7 @@ public final class Scheduler {
    */
   private void prepare(Schedule s, long tick) {
     Prepared had = prepared.get(s.id());
-    if (had == null || had.schedule() != s || had.spec() != s.spec() || had.tick() != tick) {
+    if (had == null || !had.isFor(s, tick)) {
       try {
         TaskSpec task = fired(s, tick, false);
         prepared.put(s.id(), new Prepared(s, s.spec(), tick, task, Admission.fingerprint(task)));
@@ -547,7 +550,7 @@ public final class Scheduler {
     Prepared ready = manual ? null : prepared.remove(id);
     TaskSpec spec;
     String fingerprint = null;
-    if (ready != null && ready.schedule() == s && ready.spec() == s.spec() && ready.tick() == tick) {
+    if (ready != null && ready.isFor(s, tick)) {
       spec = ready.task();
       fingerprint = ready.fingerprint();
     } else {
@@ -557,7 +560,7 @@ public final class Scheduler {
         return Future.failedFuture(p);
       }
     }
-    String key = SpecDecoder.SCHEDULE_KEYS + id + (manual ? ":manual:" : ":") + tick;
+    String key = NodeContext.tickKey(id, tick, manual);
     return link.ask(node.homeOf(key), new LoopCommand.Create(spec, key, 0, fingerprint)).transform(ar -> {
       long now = clock.millis();
       if (ar.failed()) {

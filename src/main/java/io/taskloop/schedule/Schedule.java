@@ -236,20 +236,13 @@ public final class Schedule {
 
   /** What the journal and the cluster keep: enough to carry on exactly where this owner was. */
   public JsonObject toRecord() {
-    JsonObject json = new JsonObject().put("id", spec.id()).put("version", version).put("deleted", deleted)
-        .put("definition", spec.toRequest())
-        .put("created_at", createdAt).put("updated_at", updatedAt).put("cursor", cursor)
-        .put("runs", runsJson()).put("skipped", skipped).put("missed", missed)
-        .put("recent_skipped", new JsonArray(new java.util.ArrayList<>(recentSkipped)))
-        .put("recent_missed", new JsonArray(new java.util.ArrayList<>(recentMissed)))
-        .put("buffered", buffered).put("latest", latest);
-    return json;
+    return new JsonObject(recordText());
   }
 
   /**
-   * {@link #toRecord()}'s JSON text, written straight out: every fire writes the record, and
-   * building it as an object for Jackson to walk was a quarter of a node's CPU at 1,000 fires a
-   * second. The definition's part is made once per definition.
+   * The record's JSON text, written straight out: every fire writes it, and building it as an
+   * object for Jackson to walk was a quarter of a node's CPU at 1,000 fires a second. The
+   * definition's part is made once per definition.
    */
   public String recordText() {
     if (definitionOf != spec) {

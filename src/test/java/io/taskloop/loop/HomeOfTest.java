@@ -2,7 +2,6 @@ package io.taskloop.loop;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.taskloop.task.SpecDecoder;
 import io.taskloop.task.Tenancy;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -17,8 +16,8 @@ class HomeOfTest {
       for (String id : ids) {
         int home = NodeContext.homeOf(id, loops);
         for (long tick : new long[] {0, 1_796_296_968_000L}) {
-          assertEquals(home, NodeContext.homeOf(SpecDecoder.SCHEDULE_KEYS + id + ":" + tick, loops), id + " tick " + tick);
-          assertEquals(home, NodeContext.homeOf(SpecDecoder.SCHEDULE_KEYS + id + ":manual:" + tick, loops), id + " manual");
+          assertEquals(home, NodeContext.homeOf(NodeContext.tickKey(id, tick, false), loops), id + " tick " + tick);
+          assertEquals(home, NodeContext.homeOf(NodeContext.tickKey(id, tick, true), loops), id + " manual");
         }
       }
     }
