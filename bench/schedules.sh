@@ -56,8 +56,11 @@ quiet_gate() {
   echo "$(date -u +%H:%M:%S) machine still busy after 60 s ($(cat /proc/loadavg)); measuring anyway" | tee -a "$OUT/provenance.txt"
 }
 
+RUN=0
 for SC in $SCENARIOS; do
+  RUN=$((RUN + 1))
   DIR=$OUT/$SC
+  [ -e "$DIR" ] && DIR=$OUT/$SC-$RUN # a scenario named twice gets a fresh directory (and data_dir) each time
   mkdir -p "$DIR"
   quiet_gate
   PORT=$(free_port)
