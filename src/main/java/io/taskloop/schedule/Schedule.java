@@ -259,9 +259,9 @@ public final class Schedule {
     String comma = "";
     for (Run r : runs) {
       b.append(comma).append("{\"tick\":\"").append(time(r.tick())).append("\",\"task_id\":");
-      nullable(b, r.taskId());
+      JsonText.value(b, r.taskId());
       b.append(",\"manual\":").append(r.manual()).append(",\"state\":");
-      nullable(b, r.state());
+      JsonText.value(b, r.state());
       b.append('}');
       comma = ",";
     }
@@ -269,16 +269,8 @@ public final class Schedule {
     longs(b.append(",\"recent_skipped\":"), recentSkipped);
     longs(b.append(",\"recent_missed\":"), recentMissed);
     b.append(",\"buffered\":").append(buffered).append(",\"latest\":");
-    nullable(b, latest);
+    JsonText.value(b, latest);
     return b.append('}').toString();
-  }
-
-  private static void nullable(StringBuilder b, String s) {
-    if (s == null) {
-      b.append("null");
-    } else {
-      JsonText.string(b, s);
-    }
   }
 
   private static void longs(StringBuilder b, Deque<Long> values) {

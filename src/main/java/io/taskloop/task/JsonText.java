@@ -52,7 +52,7 @@ public final class JsonText {
     b.append(s, from, s.length()).append('"');
   }
 
-  static void value(StringBuilder b, Object v) {
+  public static void value(StringBuilder b, Object v) {
     if (v == null) {
       b.append("null");
     } else if (v instanceof String s) {
