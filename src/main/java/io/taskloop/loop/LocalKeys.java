@@ -1,13 +1,11 @@
 package io.taskloop.loop;
 
 import io.vertx.core.Future;
-import java.util.HashMap;
-import java.util.Map;
 
 /** The keys of a node that runs alone: a map on the loop the keys hash to, touched by that loop only. */
 final class LocalKeys implements IdempotencyKeys {
 
-  private final Map<String, Claim> claims = new HashMap<>();
+  private final ShardedMap<String, Claim> claims = new ShardedMap<>();
 
   @Override
   public Future<Claim> claim(String key, Claim claim) {

@@ -4,26 +4,42 @@ import io.taskloop.task.Task;
 import java.util.function.Consumer;
 
 /**
- * A loop's tasks by id: an open-addressing table of the records themselves (a record carries
- * its id), probed linearly from a mixed hash of the id. A {@code HashMap<String, Task>} spent
- * a 32-byte node per task besides its table slot; this spends its slot only, about 8 bytes per
+ * A loop's tasks by id: open-addressing tables of the records themselves (a record carries its
+ * id), probed linearly from a mixed hash of the id. A {@code HashMap<String, Task>} spent a
+ * 32-byte node per task besides its table slot; this spends its slot only, about 8 bytes per
  * task at the load it keeps (between 1/4 and 1/2 full once it has grown). One loop's, no locks.
+ *
+ * <p>The records are split over {@link ShardedMap#SHARDS} tables by the top bits of the mixed
+ * hash, each growing and shrinking on its own: one table of them all, doubling, moved every
+ * record in one go, and at tens of thousands of tasks that held the loop for milliseconds in
+ * the middle of a burst of creates (a cron tick firing a thousand schedules fell behind by
+ * 20-40 ms each time the tables grew). A shard moves a sixty-fourth of them, and the shards
+ * reach their thresholds at different moments.
  */
 final class TaskMap {
 
-  private static final int MIN_CAPACITY = 256;
+  private static final int SHARD_BITS = ShardedMap.SHARD_BITS;
+  private static final int MIN_CAPACITY = 16;
 
-  private Task[] slots = new Task[MIN_CAPACITY];
+  private final Task[][] shards = new Task[1 << SHARD_BITS][];
+  private final int[] sizes = new int[1 << SHARD_BITS];
   private int size;
+
+  TaskMap() {
+    for (int i = 0; i < shards.length; i++) {
+      shards[i] = new Task[MIN_CAPACITY];
+    }
+  }
 
   int size() {
     return size;
   }
 
   Task get(String id) {
-    Task[] s = slots;
+    int h = mixed(id);
+    Task[] s = shards[h >>> (32 - SHARD_BITS)];
     int mask = s.length - 1;
-    for (int i = slot(id, mask); ; i = (i + 1) & mask) {
+    for (int i = slot(h, mask); ; i = (i + 1) & mask) {
       Task t = s[i];
       if (t == null) {
         return null;
@@ -36,15 +52,19 @@ final class TaskMap {
 
   /** Puts {@code task} in place of the record with its id; answers the one it replaced, or null. */
   Task put(Task task) {
-    if ((size + 1) * 2 > slots.length) {
-      resize(slots.length * 2);
-    }
-    int mask = slots.length - 1;
     String id = task.id();
-    for (int i = slot(id, mask); ; i = (i + 1) & mask) {
+    int h = mixed(id);
+    int shard = h >>> (32 - SHARD_BITS);
+    if ((sizes[shard] + 1) * 2 > shards[shard].length) {
+      resize(shard, shards[shard].length * 2);
+    }
+    Task[] slots = shards[shard];
+    int mask = slots.length - 1;
+    for (int i = slot(h, mask); ; i = (i + 1) & mask) {
       Task t = slots[i];
       if (t == null) {
         slots[i] = task;
+        sizes[shard]++;
         size++;
         return null;
       }
@@ -57,8 +77,11 @@ final class TaskMap {
 
   /** Takes out the record with {@code id}; answers it, or null if there was none. */
   Task remove(String id) {
+    int h = mixed(id);
+    int shard = h >>> (32 - SHARD_BITS);
+    Task[] slots = shards[shard];
     int mask = slots.length - 1;
-    int i = slot(id, mask);
+    int i = slot(h, mask);
     while (true) {
       Task t = slots[i];
       if (t == null) {
@@ -73,7 +96,7 @@ final class TaskMap {
     // Shift back the entries after it that probed past it, so no search stops at a false gap.
     int gap = i;
     for (int j = (gap + 1) & mask; slots[j] != null; j = (j + 1) & mask) {
-      int home = slot(slots[j].id(), mask);
+      int home = slot(mixed(slots[j].id()), mask);
       // j's entry may fill the gap unless its home lies cyclically in (gap, j].
       boolean stays = gap <= j ? gap < home && home <= j : gap < home || home <= j;
       if (!stays) {
@@ -82,40 +105,48 @@ final class TaskMap {
       }
     }
     slots[gap] = null;
+    sizes[shard]--;
     size--;
-    if (slots.length > MIN_CAPACITY && size * 8 < slots.length) {
-      resize(slots.length / 2);
+    if (slots.length > MIN_CAPACITY && sizes[shard] * 8 < slots.length) {
+      resize(shard, slots.length / 2);
     }
     return removed;
   }
 
   /** Every record, for a walk that does not change the table. */
   void forEach(Consumer<Task> each) {
-    for (Task t : slots) {
-      if (t != null) {
-        each.accept(t);
+    for (Task[] slots : shards) {
+      for (Task t : slots) {
+        if (t != null) {
+          each.accept(t);
+        }
       }
     }
   }
 
-  private void resize(int capacity) {
-    Task[] old = slots;
-    slots = new Task[capacity];
+  private void resize(int shard, int capacity) {
+    Task[] old = shards[shard];
+    Task[] slots = new Task[capacity];
     int mask = capacity - 1;
     for (Task t : old) {
       if (t != null) {
-        int i = slot(t.id(), mask);
+        int i = slot(mixed(t.id()), mask);
         while (slots[i] != null) {
           i = (i + 1) & mask;
         }
         slots[i] = t;
       }
     }
+    shards[shard] = slots;
   }
 
-  /** The home slot of an id: String's hash, mixed (Fibonacci hashing), so near ids spread. */
-  private static int slot(String id, int mask) {
-    int h = id.hashCode() * 0x9E3779B9;
+  /** String's hash, mixed (Fibonacci hashing), so near ids spread; its top bits pick the shard. */
+  private static int mixed(String id) {
+    return id.hashCode() * 0x9E3779B9;
+  }
+
+  /** The home slot in a shard: the mixed hash folded, so its low bits depend on all of it. */
+  private static int slot(int h, int mask) {
     return (h ^ (h >>> 16)) & mask;
   }
 }

@@ -4,9 +4,7 @@ import io.taskloop.task.Task;
 import io.taskloop.task.Transition;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.function.LongConsumer;
 import java.util.function.Predicate;
 
@@ -26,7 +24,7 @@ final class TaskTable {
   private final TaskMap tasks = new TaskMap();
   private final SeqIndex bySeq = new SeqIndex();
   private final ArrayDeque<Task> finishedOrder = new ArrayDeque<>();
-  private final Map<String, String> keyOfTask = new HashMap<>();
+  private final ShardedMap<String, String> keyOfTask = new ShardedMap<>();
   private long seq;
   private long created;
   private long finished;

@@ -1,0 +1,59 @@
+package io.taskloop.loop;
+
+import java.util.HashMap;
+
+/**
+ * A map that never grows all at once: {@link #SHARDS} HashMaps, a key going to the one its
+ * hash picks. A HashMap doubles by walking every entry it holds, which for a loop's tens of
+ * thousands of keys held the loop for milliseconds in the middle of a burst of creates (a
+ * cron tick firing a thousand schedules); here each shard doubles on its own, with a
+ * sixty-fourth of the entries, and the shards reach their thresholds at different moments.
+ * One loop's, no locks; only what its users need of a map.
+ */
+final class ShardedMap<K, V> {
+
+  static final int SHARD_BITS = 6;
+  static final int SHARDS = 1 << SHARD_BITS;
+
+  @SuppressWarnings("unchecked")
+  private final HashMap<K, V>[] shards = new HashMap[SHARDS];
+
+  ShardedMap() {
+    for (int i = 0; i < SHARDS; i++) {
+      shards[i] = new HashMap<>();
+    }
+  }
+
+  /** The shard of a hash: its top bits once mixed, which a HashMap's own bucket index does not use. */
+  static int shardOf(int hash) {
+    return (hash * 0x9E3779B9) >>> (32 - SHARD_BITS);
+  }
+
+  private HashMap<K, V> shard(Object key) {
+    return shards[shardOf(key.hashCode())];
+  }
+
+  V get(Object key) {
+    return shard(key).get(key);
+  }
+
+  V put(K key, V value) {
+    return shard(key).put(key, value);
+  }
+
+  V putIfAbsent(K key, V value) {
+    return shard(key).putIfAbsent(key, value);
+  }
+
+  V remove(Object key) {
+    return shard(key).remove(key);
+  }
+
+  int size() {
+    int n = 0;
+    for (HashMap<K, V> s : shards) {
+      n += s.size();
+    }
+    return n;
+  }
+}
