@@ -70,8 +70,8 @@ public final class Scheduler {
   private final Map<String, Prepared> prepared = new HashMap<>();
   private final Set<String> watching = new HashSet<>();
   private final TimerQueue<Schedule> queue = new TimerQueue<>();
-  private long timerId = -1;
-  private long armedFor = Long.MAX_VALUE;
+  /** The one Vert.x timer, for the earliest entry of the heap. */
+  private final ArmedTimer timer;
   private boolean frozen;
 
   Scheduler(Vertx vertx, NodeContext node, LoopLink link) {
@@ -80,6 +80,7 @@ public final class Scheduler {
     this.link = link;
     this.clock = node.clock();
     this.journal = node.journal();
+    this.timer = new ArmedTimer(vertx, clock, this::runDue);
   }
 
   /** What a call answers: the HTTP status it stands for and the body. */
@@ -309,11 +310,7 @@ public final class Scheduler {
   }
 
   void stop() {
-    if (timerId >= 0) {
-      vertx.cancelTimer(timerId);
-      timerId = -1;
-    }
-    armedFor = Long.MIN_VALUE;
+    timer.freeze();
   }
 
   // ---------------------------------------------------------------- ticks
@@ -333,10 +330,10 @@ public final class Scheduler {
     }
     if (tick > now) {
       if (tick - now > PREPARE_LEAD_MS) {
-        arm(s, tick - PREPARE_LEAD_MS, now); // back here then, to prepare the tick
+        arm(s, tick - PREPARE_LEAD_MS); // back here then, to prepare the tick
       } else {
         prepare(s, tick);
-        arm(s, tick, now);
+        arm(s, tick);
       }
       return;
     }
@@ -352,7 +349,7 @@ public final class Scheduler {
       if (ar.failed()) {
         LOG.warn("schedule {}: tick {} did not fire ({}); trying again in {} ms", id, java.time.Instant.ofEpochMilli(due),
             ar.cause().getMessage(), RETRY_MS);
-        arm(s, clock.millis() + RETRY_MS, clock.millis());
+        arm(s, clock.millis() + RETRY_MS);
       } else {
         advance(s);
       }
@@ -591,29 +588,16 @@ public final class Scheduler {
 
   // ---------------------------------------------------------------- the heap of next fires
 
-  private void arm(Schedule s, long when, long now) {
+  private void arm(Schedule s, long when) {
     Long at = armed.get(s.id());
     if (at != null && at == when) {
       return;
     }
     armed.put(s.id(), when);
     queue.add(when, s);
-    if (when < armedFor) {
-      armTimer(when, now);
+    if (when < timer.armedFor()) {
+      timer.arm(when);
     }
-  }
-
-  /** The one Vert.x timer, for the earliest entry at {@code when}. */
-  private void armTimer(long when, long now) {
-    if (timerId >= 0) {
-      vertx.cancelTimer(timerId);
-    }
-    armedFor = when;
-    timerId = vertx.setTimer(Math.max(1, when - now), t -> {
-      timerId = -1;
-      armedFor = Long.MAX_VALUE;
-      runDue();
-    });
   }
 
   /** Handles every schedule due by the clock (an entry whose schedule moved on is stale and dropped). */
@@ -633,8 +617,8 @@ public final class Scheduler {
       }
     }
     due.forEach(this::advance);
-    if (!queue.isEmpty() && queue.peekDue() < armedFor) {
-      armTimer(queue.peekDue(), now);
+    if (!queue.isEmpty() && queue.peekDue() < timer.armedFor()) {
+      timer.arm(queue.peekDue());
     }
   }
 }

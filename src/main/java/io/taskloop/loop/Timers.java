@@ -2,11 +2,9 @@ package io.taskloop.loop;
 
 import io.taskloop.metrics.Metrics;
 import io.taskloop.task.Task;
-import io.vertx.core.Timer;
 import io.vertx.core.Vertx;
 import java.time.Clock;
 import java.time.Instant;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A loop's timers: deadlines and sleep ends in one heap ({@link TimerQueue}) with one armed
@@ -27,9 +25,7 @@ final class Timers {
   private final TimerQueue<Task> queue = new TimerQueue<>();
   private final LatencyHistogram lateness = new LatencyHistogram();
   private Due due;
-  /** The one Vert.x timer armed, for {@link #armedFor}; null when none is. */
-  private Timer armed;
-  private long armedFor = Long.MAX_VALUE;
+  private final ArmedTimer timer;
   private boolean drainQueued;
   private boolean frozen;
 
@@ -37,6 +33,7 @@ final class Timers {
     this.vertx = vertx;
     this.clock = clock;
     this.metrics = metrics;
+    this.timer = new ArmedTimer(vertx, clock, this::runDue);
   }
 
   void onDue(Due due) {
@@ -54,35 +51,9 @@ final class Timers {
           runDue();
         });
       }
-    } else if (when < armedFor) {
-      arm(when);
+    } else if (when < timer.armedFor()) {
+      timer.arm(when);
     }
-  }
-
-  /**
-   * Arms the loop's timer for {@code when} to the microsecond of the clock, not from the start
-   * of the current millisecond: a timer set in whole milliseconds from a clock read in whole
-   * milliseconds ran up to a millisecond late before the event loop's own rounding.
-   */
-  private void arm(long when) {
-    if (armed != null) {
-      armed.cancel();
-    }
-    armedFor = when;
-    long delayMicros = Math.max(1, when * 1_000 - micros(clock.instant()));
-    Timer timer = vertx.timer(delayMicros, TimeUnit.MICROSECONDS);
-    armed = timer;
-    timer.onSuccess(v -> {
-      if (armed == timer) {
-        armed = null;
-        armedFor = Long.MAX_VALUE;
-        runDue();
-      }
-    });
-  }
-
-  private static long micros(Instant instant) {
-    return instant.getEpochSecond() * 1_000_000L + instant.getNano() / 1_000;
   }
 
   /** Runs every entry due by the clock, then arms one Vert.x timer for the next. */
@@ -92,7 +63,7 @@ final class Timers {
     }
     Instant instant = clock.instant();
     long now = instant.toEpochMilli();
-    long nowMicros = micros(instant);
+    long nowMicros = ArmedTimer.micros(instant);
     while (queue.peekDue() <= now) {
       long when = queue.peekDue();
       if (due.fire(queue.poll(), now)) {
@@ -100,23 +71,19 @@ final class Timers {
         metrics.lateness(nowMicros - when * 1_000);
       }
     }
-    if (!queue.isEmpty() && queue.peekDue() < armedFor) {
-      arm(queue.peekDue());
+    if (!queue.isEmpty() && queue.peekDue() < timer.armedFor()) {
+      timer.arm(queue.peekDue());
     }
   }
 
   /** A graceful leave: nothing fires here any more. */
   void freeze() {
     frozen = true;
-    stop();
-    armedFor = Long.MIN_VALUE; // nothing re-arms
+    timer.freeze();
   }
 
   void stop() {
-    if (armed != null) {
-      armed.cancel();
-      armed = null;
-    }
+    timer.cancel();
   }
 
   int size() {
