@@ -590,16 +590,31 @@ public class Schedules {
   }
 
   static JsonObject get(String uri) throws Exception {
-    Resp r;
-    try {
-      r = send(HttpMethod.GET, uri, null).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-    } catch (java.util.concurrent.TimeoutException e) {
-      throw new IllegalStateException("GET " + uri + ": no answer within 30 s", e);
-    }
+    Resp r = getRetried(uri);
     if (r.status() != 200) {
       throw new IllegalStateException("GET " + uri + " answered " + r.status() + ": " + r.body());
     }
     return r.body().toJsonObject();
+  }
+
+  /**
+   * A GET, sent again once if its connection failed or it got no answer within 30 s, as an HTTP
+   * client does for an idempotent request: the node closes a keep-alive connection idle for its
+   * http_read_timeout_ms (30 s), and a request sent on it just then met a reset. Each retry is
+   * printed, so a node that did not answer still shows in the output.
+   */
+  static Resp getRetried(String uri) throws Exception {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return send(HttpMethod.GET, uri, null).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+        String why = e instanceof java.util.concurrent.TimeoutException ? "no answer within 30 s" : String.valueOf(e.getCause());
+        if (attempt == 2) {
+          throw new IllegalStateException("GET " + uri + ": " + why + ", twice", e);
+        }
+        System.out.println("RETRY GET " + uri + " once: " + why);
+      }
+    }
   }
 
   interface OnResp {
@@ -675,7 +690,7 @@ public class Schedules {
     final Map<String, Double> values = new TreeMap<>();
 
     static Metrics read() throws Exception {
-      Resp r = send(HttpMethod.GET, "/metrics", null).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      Resp r = getRetried("/metrics");
       Metrics m = new Metrics();
       for (String line : r.body().toString().split("\n")) {
         if (line.isBlank() || line.startsWith("#")) {
