@@ -7,8 +7,9 @@ import java.util.HashMap;
  * hash picks. A HashMap doubles by walking every entry it holds, which for a loop's tens of
  * thousands of keys held the loop for milliseconds in the middle of a burst of creates (a
  * cron tick firing a thousand schedules); here each shard doubles on its own, with a
- * sixty-fourth of the entries, and the shards reach their thresholds at different moments.
- * One loop's, no locks; only what its users need of a map.
+ * sixty-fourth of the entries. Keys spread over the shards evenly, so each shard has its own
+ * load factor, from 0.75 down to about 0.5, and they reach their thresholds at different
+ * moments. One loop's, no locks; only what its users need of a map.
  */
 final class ShardedMap<K, V> {
 
@@ -20,7 +21,7 @@ final class ShardedMap<K, V> {
 
   ShardedMap() {
     for (int i = 0; i < SHARDS; i++) {
-      shards[i] = new HashMap<>();
+      shards[i] = new HashMap<>(16, 0.75f - 0.25f * i / SHARDS);
     }
   }
 

@@ -2,6 +2,7 @@ package io.taskloop.loop;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.taskloop.task.OutboundGuard;
 import io.taskloop.task.Owner;
@@ -24,6 +25,24 @@ class TaskMapTest {
 
   private static Task task(String id) {
     return Task.born(id, new Owner("n", 0), SPEC, null, List.of(), 1_700_000_000_000L);
+  }
+
+  @Test
+  void itsShardsGrowAtDifferentMomentsWhenIdsComeInSequence() {
+    TaskMap map = new TaskMap();
+    long[] resizesAfter = new long[200_001];
+    for (int seq = 1; seq <= 200_000; seq++) {
+      map.put(task("k1bqkw-0-" + seq));
+      resizesAfter[seq] = map.resizes();
+    }
+    // 64 shards at the same load would all double within a few hundred puts of each other
+    // (from 40,000 on, each doubling of the table is spread over 16,000 puts or more).
+    long worst = 0;
+    for (int seq = 40_000; seq <= 200_000; seq++) {
+      worst = Math.max(worst, resizesAfter[seq] - resizesAfter[seq - 1_000]);
+    }
+    assertTrue(worst <= 8, "resizes within 1,000 puts: " + worst);
+    assertEquals(200_000, map.size());
   }
 
   @Test
