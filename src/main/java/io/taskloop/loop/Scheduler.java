@@ -60,7 +60,13 @@ public final class Scheduler {
   private final LoopLink link;
   private final Clock clock;
   private final Journal journal;
+  /** This loop's schedules in id order, for the list's pages. */
   private final NavigableMap<String, Schedule> held = new TreeMap<>();
+  /**
+   * The same schedules by id, for the lookups of every tick: a TreeMap's descent of string
+   * comparisons was a tenth of a cron burst's time.
+   */
+  private final Map<String, Schedule> byId = new HashMap<>();
   /** Ids being created: a second create of one is a 409 even before the first is durable. */
   private final Set<String> creating = new HashSet<>();
   /** Schedules whose tick is being handled: the next waits for it. */
@@ -114,7 +120,7 @@ public final class Scheduler {
     }
     return switch (op) {
       case "create" -> create(id, body);
-      case "put" -> held.containsKey(id) ? replace(held.get(id), body) : create(id, body);
+      case "put" -> byId.containsKey(id) ? replace(byId.get(id), body) : create(id, body);
       case "get" -> get(id);
       case "delete" -> delete(id);
       case "pause" -> pause(id, true);
@@ -125,7 +131,7 @@ public final class Scheduler {
   }
 
   private Schedule existing(String id) {
-    Schedule s = held.get(id);
+    Schedule s = byId.get(id);
     if (s == null) {
       throw Problem.notFound("Schedule", "no schedule with id '" + Tenancy.unqualified(id) + "'");
     }
@@ -133,7 +139,7 @@ public final class Scheduler {
   }
 
   private Future<JsonObject> create(String id, JsonObject body) {
-    if (held.containsKey(id) || creating.contains(id)) {
+    if (byId.containsKey(id) || creating.contains(id)) {
       String shown = Tenancy.unqualified(id);
       return Future.failedFuture(Problem.conflict("schedule '" + shown + "' exists; PUT /v1/schedules/" + shown + " replaces it"));
     }
@@ -158,7 +164,7 @@ public final class Scheduler {
             node.releaseSchedule();
             return Future.failedFuture(ar.cause());
           }
-          held.put(id, s);
+          hold(id, s);
           node.metrics().schedules(1);
           advance(s);
           return Future.succeededFuture(answer(201, view(s)));
@@ -194,9 +200,9 @@ public final class Scheduler {
     String record = s.recordText();
     return journal.schedule(s.id(), s.version(), s.deleted(), record, true).transform(ar -> {
       if (ar.failed()) {
-        if (held.get(s.id()) == s) {
+        if (byId.get(s.id()) == s) {
           Schedule restored = Schedule.fromRecord(new JsonObject(before), 0, node.decoder());
-          held.put(s.id(), restored);
+          hold(s.id(), restored);
           advance(restored);
         }
         return Future.failedFuture(ar.cause());
@@ -269,7 +275,7 @@ public final class Scheduler {
           p.getMessage());
       return;
     }
-    Schedule had = held.get(s.id());
+    Schedule had = byId.get(s.id());
     if (s.deleted() || had != null && had.version() >= s.version()) {
       return;
     }
@@ -277,25 +283,35 @@ public final class Scheduler {
       node.forceReserveSchedule();
       node.metrics().schedules(1);
     }
-    held.put(s.id(), s);
+    hold(s.id(), s);
     armed.remove(s.id());
     advance(s);
   }
 
   /** Another node owns the schedule now: it leaves this loop (its record stays with the cluster). */
   void uninstall(String id) {
-    if (held.containsKey(id)) {
+    if (byId.containsKey(id)) {
       forget(id);
     }
   }
 
   private void forget(String id) {
-    held.remove(id);
+    unhold(id);
     armed.remove(id);
     prepared.remove(id);
     busy.remove(id);
     node.releaseSchedule();
     node.metrics().schedules(-1);
+  }
+
+  private void hold(String id, Schedule s) {
+    held.put(id, s);
+    byId.put(id, s);
+  }
+
+  private void unhold(String id) {
+    held.remove(id);
+    byId.remove(id);
   }
 
   /** The ids of this loop's schedules (a cluster's rebalance compares them with who owns what). */
@@ -318,7 +334,7 @@ public final class Scheduler {
   /** Handles the schedule's next tick if it is due, else arms it; ticks of one schedule go one at a time. */
   private void advance(Schedule s) {
     String id = s.id();
-    if (frozen || held.get(id) != s || busy.contains(id)) {
+    if (frozen || byId.get(id) != s || busy.contains(id)) {
       return;
     }
     long now = clock.millis();
@@ -364,7 +380,7 @@ public final class Scheduler {
    */
   private void skipMissed(Schedule s, long tick, long windowStart, long countedBefore) {
     String id = s.id();
-    if (frozen || held.get(id) != s) {
+    if (frozen || byId.get(id) != s) {
       busy.remove(id);
       return;
     }
@@ -484,7 +500,7 @@ public final class Scheduler {
     }
     link.askTask(taskId, new LoopCommand.Await(taskId, WATCH_MS), WATCH_MS + LoopLink.WAIT_SLACK_MS).onComplete(ar -> {
       watching.remove(s.id());
-      if (held.get(s.id()) != s || s.buffered() == 0) {
+      if (byId.get(s.id()) != s || s.buffered() == 0) {
         return;
       }
       boolean gone = ar.failed() && ar.cause() instanceof Problem p && p.status() == 404;
@@ -570,7 +586,7 @@ public final class Scheduler {
         return Future.failedFuture(ar.cause());
       }
       Task task = ar.result().task();
-      if (held.get(id) == s) {
+      if (byId.get(id) == s) {
         s.fired(tick, task.id(), manual, task.state().wire(), now);
         persist(s);
       }
@@ -611,7 +627,7 @@ public final class Scheduler {
       long when = queue.peekDue();
       Schedule s = queue.poll();
       Long at = armed.get(s.id());
-      if (at != null && at == when && held.get(s.id()) == s) {
+      if (at != null && at == when && byId.get(s.id()) == s) {
         armed.remove(s.id());
         due.add(s);
       }
