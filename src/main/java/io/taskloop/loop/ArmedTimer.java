@@ -10,7 +10,7 @@ import java.util.concurrent.TimeUnit;
  * One Vert.x timer of a loop, armed for an instant of the clock to its microsecond, not from the
  * start of the current millisecond: a timer set in whole milliseconds from a clock read in whole
  * milliseconds ran up to a millisecond late before the event loop's own rounding (a cron tick's
- * first fire was 1-2 ms late, every tick). Arming it again replaces the one armed.
+ * first fire was 1-2 ms late, every tick).
  */
 final class ArmedTimer {
 
@@ -27,12 +27,14 @@ final class ArmedTimer {
     this.onDue = onDue;
   }
 
-  /** The instant armed for: {@link Long#MAX_VALUE} when none is, {@link Long#MIN_VALUE} once frozen. */
-  long armedFor() {
-    return armedFor;
-  }
-
-  void arm(long when) {
+  /**
+   * Arms it for {@code when} unless it is armed for that instant or an earlier one already (or
+   * frozen): a loop's one timer waits for the earliest of its entries.
+   */
+  void armBy(long when) {
+    if (when >= armedFor) {
+      return;
+    }
     if (armed != null) {
       armed.cancel();
     }
@@ -48,7 +50,7 @@ final class ArmedTimer {
     });
   }
 
-  /** Cancels the armed timer; a later {@link #arm} arms it again. */
+  /** Cancels the armed timer; a later {@link #armBy} arms it again. */
   void cancel() {
     if (armed != null) {
       armed.cancel();
@@ -56,10 +58,10 @@ final class ArmedTimer {
     }
   }
 
-  /** Cancels it for good: {@link #armedFor} stays before every instant, so no caller arms it again. */
+  /** Cancels it for good: no {@link #armBy} arms it again. */
   void freeze() {
     cancel();
-    armedFor = Long.MIN_VALUE;
+    armedFor = Long.MIN_VALUE; // before every instant
   }
 
   static long micros(Instant instant) {

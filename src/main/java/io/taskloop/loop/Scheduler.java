@@ -611,9 +611,7 @@ public final class Scheduler {
     }
     armed.put(s.id(), when);
     queue.add(when, s);
-    if (when < timer.armedFor()) {
-      timer.arm(when);
-    }
+    timer.armBy(when);
   }
 
   /** Handles every schedule due by the clock (an entry whose schedule moved on is stale and dropped). */
@@ -633,8 +631,8 @@ public final class Scheduler {
       }
     }
     due.forEach(this::advance);
-    if (!queue.isEmpty() && queue.peekDue() < timer.armedFor()) {
-      timer.arm(queue.peekDue());
+    if (!queue.isEmpty()) {
+      timer.armBy(queue.peekDue());
     }
   }
 }

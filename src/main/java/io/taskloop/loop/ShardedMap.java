@@ -25,13 +25,18 @@ final class ShardedMap<K, V> {
     }
   }
 
-  /** The shard of a hash: its top bits once mixed, which a HashMap's own bucket index does not use. */
-  static int shardOf(int hash) {
-    return (hash * 0x9E3779B9) >>> (32 - SHARD_BITS);
+  /** A hash mixed (Fibonacci hashing), so near values spread over its top bits. */
+  static int mixed(int hash) {
+    return hash * 0x9E3779B9;
+  }
+
+  /** The shard of a mixed hash: its top bits, which a HashMap's own bucket index does not use. */
+  static int shardOf(int mixed) {
+    return mixed >>> (32 - SHARD_BITS);
   }
 
   private HashMap<K, V> shard(Object key) {
-    return shards[shardOf(key.hashCode())];
+    return shards[shardOf(mixed(key.hashCode()))];
   }
 
   V get(Object key) {

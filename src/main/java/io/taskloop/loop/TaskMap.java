@@ -21,11 +21,10 @@ import java.util.function.Consumer;
  */
 final class TaskMap {
 
-  private static final int SHARD_BITS = ShardedMap.SHARD_BITS;
   private static final int MIN_CAPACITY = 16;
 
-  private final Task[][] shards = new Task[1 << SHARD_BITS][];
-  private final int[] sizes = new int[1 << SHARD_BITS];
+  private final Task[][] shards = new Task[ShardedMap.SHARDS][];
+  private final int[] sizes = new int[ShardedMap.SHARDS];
   private int size;
   private long resizes;
 
@@ -41,7 +40,7 @@ final class TaskMap {
 
   Task get(String id) {
     int h = mixed(id);
-    Task[] s = shards[h >>> (32 - SHARD_BITS)];
+    Task[] s = shards[ShardedMap.shardOf(h)];
     int mask = s.length - 1;
     for (int i = slot(h, mask); ; i = (i + 1) & mask) {
       Task t = s[i];
@@ -58,7 +57,7 @@ final class TaskMap {
   Task put(Task task) {
     String id = task.id();
     int h = mixed(id);
-    int shard = h >>> (32 - SHARD_BITS);
+    int shard = ShardedMap.shardOf(h);
     if (sizes[shard] + 1 > limit(shard, shards[shard].length)) {
       resize(shard, shards[shard].length * 2);
     }
@@ -82,7 +81,7 @@ final class TaskMap {
   /** Takes out the record with {@code id}; answers it, or null if there was none. */
   Task remove(String id) {
     int h = mixed(id);
-    int shard = h >>> (32 - SHARD_BITS);
+    int shard = ShardedMap.shardOf(h);
     Task[] slots = shards[shard];
     int mask = slots.length - 1;
     int i = slot(h, mask);
@@ -155,9 +154,9 @@ final class TaskMap {
     shards[shard] = slots;
   }
 
-  /** String's hash, mixed (Fibonacci hashing), so near ids spread; its top bits pick the shard. */
+  /** The id's hash, mixed as {@link ShardedMap} mixes: its top bits pick the shard. */
   private static int mixed(String id) {
-    return id.hashCode() * 0x9E3779B9;
+    return ShardedMap.mixed(id.hashCode());
   }
 
   /** The home slot in a shard: the mixed hash folded, so its low bits depend on all of it. */

@@ -51,8 +51,8 @@ final class Timers {
           runDue();
         });
       }
-    } else if (when < timer.armedFor()) {
-      timer.arm(when);
+    } else {
+      timer.armBy(when);
     }
   }
 
@@ -71,8 +71,8 @@ final class Timers {
         metrics.lateness(nowMicros - when * 1_000);
       }
     }
-    if (!queue.isEmpty() && queue.peekDue() < timer.armedFor()) {
-      timer.arm(queue.peekDue());
+    if (!queue.isEmpty()) {
+      timer.armBy(queue.peekDue());
     }
   }
 

@@ -35,7 +35,7 @@ class ShardedMapTest {
     int[] perShard = new int[ShardedMap.SHARDS];
     int n = 64_000;
     for (int seq = 1; seq <= n; seq++) {
-      perShard[ShardedMap.shardOf(("k1bqkw-0-" + seq).hashCode())]++;
+      perShard[ShardedMap.shardOf(ShardedMap.mixed(("k1bqkw-0-" + seq).hashCode()))]++;
     }
     int expected = n / ShardedMap.SHARDS;
     for (int count : perShard) {
