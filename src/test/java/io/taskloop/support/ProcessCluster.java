@@ -64,9 +64,12 @@ public final class ProcessCluster implements AutoCloseable {
   public final String clusterName;
   public final Path dir;
   private final int size;
+  /** Node i's HTTP port; a node whose bind lost a race to another process gets a new one. */
   private final List<Integer> httpPorts;
   private final List<Integer> clusterPorts;
   private final Process[] processes;
+  /** Where node i's log stood when it was last launched: what a failed start wrote comes after. */
+  private final long[] logStarts;
   private final TestServer[] clients;
   private final String[] nodeIds;
   private final List<Process> others = new ArrayList<>();
@@ -85,9 +88,10 @@ public final class ProcessCluster implements AutoCloseable {
     this.dir = Path.of(System.getProperty("basedir", "."), "target", "process-cluster", name);
     this.size = size;
     List<Integer> ports = freePorts(2 * size);
-    this.httpPorts = List.copyOf(ports.subList(0, size));
+    this.httpPorts = new ArrayList<>(ports.subList(0, size));
     this.clusterPorts = List.copyOf(ports.subList(size, 2 * size));
     this.processes = new Process[size];
+    this.logStarts = new long[size];
     this.clients = new TestServer[size];
     this.nodeIds = new String[size];
     try {
@@ -115,8 +119,15 @@ public final class ProcessCluster implements AutoCloseable {
 
   /** As {@link #start(String, int)}, every node also given {@code extraEnv} (a store, its URL). */
   public static ProcessCluster start(String name, int size, Map<String, String> extraEnv) {
+    return start(name, size, extraEnv, cluster -> { });
+  }
+
+  /** As {@link #start(String, int, Map)}, {@code beforeLaunch} run once the ports are chosen (a test takes one). */
+  static ProcessCluster start(String name, int size, Map<String, String> extraEnv,
+      java.util.function.Consumer<ProcessCluster> beforeLaunch) {
     ProcessCluster cluster = new ProcessCluster(name, size, extraEnv);
     try {
+      beforeLaunch.accept(cluster);
       long started = System.nanoTime();
       cluster.launchNode(0);
       cluster.awaitReady(0);
@@ -324,6 +335,7 @@ public final class ProcessCluster implements AutoCloseable {
         "TASKLOOP_CLUSTER_NAME", clusterName,
         "TASKLOOP_CLUSTER_HOST", "127.0.0.1"));
     env.putAll(extraEnv); // a test's own settings win (TASKLOOP_CLUSTER_MODE=none: a node alone)
+    logStarts[i] = log(i).toFile().length();
     processes[i] = spawn(javaCommand("io.taskloop.Main", List.of()), env, log(i));
     nodeIds[i] = null;
     if (clients[i] != null) {
@@ -347,10 +359,25 @@ public final class ProcessCluster implements AutoCloseable {
     }
   }
 
+  /** How often a node whose HTTP port was taken before it could bind it is started again on another. */
+  private static final int HTTP_BIND_RETRIES = 3;
+
   private void awaitReady(int i) {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(FORM_BOUND_S);
+    int relaunches = 0;
     while (System.nanoTime() < deadline) {
       if (!processes[i].isAlive()) {
+        RUNNING.remove(processes[i]);
+        if (relaunches < HTTP_BIND_RETRIES && httpBindLost(i)) {
+          // Another process took the port between freePorts() and this node's bind: nothing
+          // taskloop did wrong, so the node starts again on another port rather than failing the test.
+          relaunches++;
+          int taken = httpPorts.get(i);
+          httpPorts.set(i, freePorts(1).get(0));
+          LOG.warn("node {}: http port {} was taken before it bound it; starting it again on {}", i, taken, httpPorts.get(i));
+          launchNode(i);
+          continue;
+        }
         throw new AssertionError("node " + i + " exited with " + processes[i].exitValue() + " before it was ready:\n"
             + tail(log(i), 40));
       }
@@ -362,6 +389,21 @@ public final class ProcessCluster implements AutoCloseable {
       LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));
     }
     throw new AssertionError("node " + i + " not ready within " + FORM_BOUND_S + " s:\n" + tail(log(i), 40));
+  }
+
+  /**
+   * Whether node {@code i}'s last start ended on its HTTP listener's bind, "Address already in
+   * use" from Netty's {@code bind(..)}. Hazelcast's own port, bound earlier, fails with words of
+   * its own, and the event bus binds a port the kernel picks.
+   */
+  private boolean httpBindLost(int i) {
+    try (var in = Files.newInputStream(log(i))) {
+      in.skipNBytes(logStarts[i]);
+      String since = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+      return since.contains("failed to start: bind(..)") && since.contains("Address already in use");
+    } catch (IOException e) {
+      return false;
+    }
   }
 
   private int status(int i, String path) {
@@ -415,31 +457,38 @@ public final class ProcessCluster implements AutoCloseable {
 
   /** The lowest port a test picks: below it sit the well-known and registered services' habits. */
   private static final int LOWEST_PORT = 10_000;
+  /** Where {@code ip_local_port_range} cannot be read: Linux's default range starts here. */
+  private static final int[] DEFAULT_EPHEMERAL = {32_768, 60_999};
 
   /**
-   * Ports free on 127.0.0.1 right now (closed again, so another process may bind them). They are
-   * taken below the kernel's ephemeral range: a port the kernel handed out for {@code bind(0)}
-   * lies inside that range, and any outgoing connection on the machine (another node's Hazelcast
-   * dialling its members, a test's HTTP client) may take it as its local port in the moments
-   * between this check and the node's own bind. Outside the range only a deliberate listener can.
-   * Where the range cannot be read the kernel's choice is used.
+   * Ports free on 127.0.0.1 right now (closed again, so another process may bind them), picked
+   * at random outside the kernel's ephemeral range. A port the kernel hands out for
+   * {@code bind(0)} lies inside that range, and any outgoing connection or {@code bind(0)} on the
+   * machine (a node's event bus, another node's Hazelcast dialling its members, a test's HTTP
+   * client) may take it as its own in the moments between this check and the node's bind:
+   * outside the range only a deliberate listener can. Where the range covers nearly every port
+   * the picks are still random over all of them, never the kernel's next ephemeral port.
    */
   public static List<Integer> freePorts(int n) {
-    int below = ephemeralLow();
+    int[] range = ephemeralRange();
+    int[] pick = outside(range);
     List<ServerSocket> sockets = new ArrayList<>();
     List<Integer> ports = new ArrayList<>();
     try {
       ThreadLocalRandom random = ThreadLocalRandom.current();
       for (int tries = 0; ports.size() < n; tries++) {
-        int candidate = below > LOWEST_PORT + 1_000 && tries < 10_000 ? random.nextInt(LOWEST_PORT, below) : 0;
+        if (tries >= 10_000) {
+          throw new BindException("no free port among 10,000 picks in " + pick[0] + "-" + pick[1]);
+        }
+        int candidate = random.nextInt(pick[0], pick[1] + 1);
+        if (ports.contains(candidate)) {
+          continue;
+        }
         try {
-          ServerSocket s = new ServerSocket(candidate, 50, InetAddress.getLoopbackAddress());
-          sockets.add(s);
-          ports.add(s.getLocalPort());
+          sockets.add(new ServerSocket(candidate, 50, InetAddress.getLoopbackAddress()));
+          ports.add(candidate);
         } catch (BindException taken) {
-          if (candidate == 0) {
-            throw taken;
-          }
+          // a listener has it: pick another
         }
       }
     } catch (IOException e) {
@@ -456,13 +505,28 @@ public final class ProcessCluster implements AutoCloseable {
     return ports;
   }
 
-  /** The first port of {@code /proc/sys/net/ipv4/ip_local_port_range}, or 0 where there is none. */
-  private static int ephemeralLow() {
+  /**
+   * The wider of the two stretches of [{@value #LOWEST_PORT}, 65535] the ephemeral range leaves
+   * free, if it holds at least a thousand ports; else the whole stretch.
+   */
+  static int[] outside(int[] ephemeral) {
+    int belowSize = ephemeral[0] - LOWEST_PORT;
+    int aboveSize = 65_535 - ephemeral[1];
+    if (Math.max(belowSize, aboveSize) < 1_000) {
+      return new int[] {LOWEST_PORT, 65_535};
+    }
+    return belowSize >= aboveSize
+        ? new int[] {LOWEST_PORT, ephemeral[0] - 1}
+        : new int[] {ephemeral[1] + 1, 65_535};
+  }
+
+  /** {@code /proc/sys/net/ipv4/ip_local_port_range}, or Linux's default where it cannot be read. */
+  private static int[] ephemeralRange() {
     try {
-      String range = Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).trim();
-      return Integer.parseInt(range.split("\\s+")[0]);
+      String[] range = Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).trim().split("\\s+");
+      return new int[] {Integer.parseInt(range[0]), Integer.parseInt(range[1])};
     } catch (IOException | RuntimeException e) {
-      return 0;
+      return DEFAULT_EPHEMERAL.clone();
     }
   }
 }
