@@ -1,6 +1,7 @@
 package io.taskloop.task;
 
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * The fields every task type takes (on_done included), and the schedule tick that fired it. {@code timeoutMs < 0} means no timeout. Most tasks carry
@@ -17,10 +18,34 @@ public record Common(String name, long timeoutMs, Map<String, String> labels, On
    */
   public static Common of(String name, long timeoutMs, Map<String, String> labels, OnDone onDone, ScheduleRef schedule,
       String tenant) {
-    if (name == null && timeoutMs < 0 && labels.isEmpty() && onDone == null && schedule == null && tenant.isEmpty()) {
-      return NONE;
+    if (name == null && timeoutMs < 0 && labels.isEmpty() && onDone == null && schedule == null) {
+      return tenant.isEmpty() ? NONE : ofTenant(tenant);
     }
     return new Common(name, timeoutMs, labels, onDone, schedule, tenant);
+  }
+
+  /**
+   * Tenants' commons with no field but the tenant, by a hash of the tenant: on a node with auth
+   * most of a tenant's tasks carry nothing else, and share one, as {@link #NONE} is shared
+   * without auth (a {@link SleepSpec} shares only specs whose common is one of these). A slot
+   * another thread overwrites only costs a miss.
+   */
+  private static final AtomicReferenceArray<Common> TENANTS = new AtomicReferenceArray<>(256);
+
+  private static Common ofTenant(String tenant) {
+    int slot = tenant.hashCode() & (TENANTS.length() - 1);
+    Common seen = TENANTS.getAcquire(slot);
+    if (seen != null && seen.tenant.equals(tenant)) {
+      return seen;
+    }
+    Common made = new Common(null, -1, Map.of(), null, null, tenant);
+    TENANTS.setRelease(slot, made);
+    return made;
+  }
+
+  /** Whether this carries nothing but (perhaps) its tenant: {@link #NONE} or a tenant's shared one. */
+  public boolean onlyTenant() {
+    return name == null && timeoutMs < 0 && labels.isEmpty() && onDone == null && schedule == null;
   }
 
   public boolean hasTimeout() {

@@ -33,6 +33,23 @@ class SleepSpecTest {
   }
 
   @Test
+  void aTenantsEqualSleepsShareAndNeverAnotherTenants() {
+    // "Aa" and "BB" have one String hash: their commons and sleeps fall in the same slots.
+    Common acme = Common.of(null, -1, Map.of(), null, null, "Aa");
+    Common globex = Common.of(null, -1, Map.of(), null, null, "BB");
+    assertEquals("BB", globex.tenant());
+    assertSame(globex, Common.of(null, -1, Map.of(), null, null, "BB"), "a tenant's bare common is shared");
+    SleepSpec mine = SleepSpec.of(acme, 9, "r");
+    assertSame(mine, SleepSpec.of(acme, 9, "r"));
+    assertEquals("Aa", mine.common().tenant());
+    assertEquals("BB", SleepSpec.of(globex, 9, "r").common().tenant());
+    assertEquals("", SleepSpec.of(Common.NONE, 9, "r").common().tenant());
+    assertEquals("Aa", SleepSpec.of(acme, 9, "r").common().tenant());
+    Common labelled = Common.of(null, -1, Map.of("k", "v"), null, null, "acme");
+    assertSame(labelled, SleepSpec.of(labelled, 9, "r").common(), "a common with more than its tenant is its own");
+  }
+
+  @Test
   void structuredResultsAreNeverShared() {
     JsonObject result = new JsonObject().put("k", 1);
     SleepSpec first = SleepSpec.of(Common.NONE, 3, result);
