@@ -22,6 +22,7 @@ import java.time.zone.ZoneOffsetTransition;
 import java.time.zone.ZoneRules;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * A cron expression in an IANA time zone: 5 fields (minute hour day-of-month month day-of-week,
@@ -43,10 +44,19 @@ public final class CronCadence implements Cadence {
   private static final CronParser UNIX = new CronParser(CronDefinitionBuilder.instanceDefinitionFor(CronType.UNIX));
   private static final CronParser WITH_SECONDS = new CronParser(withSeconds());
 
+  /**
+   * Cadences parsed lately, by a hash of expression and zone: a cadence is an immutable value,
+   * so the many schedules of one expression (every hour, every minute) share one, and with it
+   * its last answer. A slot another thread overwrites only costs a parse.
+   */
+  private static final AtomicReferenceArray<CronCadence> RECENT = new AtomicReferenceArray<>(1024);
+
   private final String expression;
   private final ZoneId zone;
   private final ExecutionTime times;
   private final boolean everyHour;
+  /** The last {@link #nextAfter} answer; any loop may read or replace it (an immutable pair). */
+  private volatile Answer last = new Answer(Long.MIN_VALUE, Long.MIN_VALUE);
 
   private CronCadence(String expression, ZoneId zone, Cron cron) {
     this.expression = expression;
@@ -66,6 +76,11 @@ public final class CronCadence implements Cadence {
       throw Problem.invalid("/cron", "cron must be an expression of 5 fields, or 6 with seconds first");
     }
     String trimmed = expression.trim();
+    int slot = (trimmed.hashCode() * 31 + zone.hashCode()) & (RECENT.length() - 1);
+    CronCadence seen = RECENT.getAcquire(slot);
+    if (seen != null && seen.expression.equals(trimmed) && seen.zone.equals(zone)) {
+      return seen;
+    }
     int fields = trimmed.split("\\s+").length;
     CronParser parser = switch (fields) {
       case 5 -> UNIX;
@@ -83,6 +98,7 @@ public final class CronCadence implements Cadence {
     if (cadence.nextLocal(LocalDateTime.of(2000, 1, 1, 0, 0)).isEmpty()) {
       throw Problem.invalid("/cron", "cron '" + trimmed + "' never fires");
     }
+    RECENT.setRelease(slot, cadence);
     return cadence;
   }
 
@@ -103,8 +119,26 @@ public final class CronCadence implements Cadence {
     return zone;
   }
 
+  /**
+   * The next fire after {@code afterMs}: a pure function of it, so the last answer is kept. The
+   * schedules of one expression in one zone share this cadence ({@link #parse}), and at a tick
+   * every one of them asks for the fire after that same tick; cron-utils' search allocated
+   * about 10 KB per answer, the largest share of what a fire allocated.
+   */
   @Override
   public long nextAfter(long afterMs) {
+    Answer last = this.last;
+    if (last.afterMs == afterMs) {
+      return last.nextMs;
+    }
+    long next = search(afterMs);
+    this.last = new Answer(afterMs, next);
+    return next;
+  }
+
+  private record Answer(long afterMs, long nextMs) { }
+
+  private long search(long afterMs) {
     Instant after = Instant.ofEpochMilli(afterMs);
     ZoneRules rules = zone.getRules();
     // Ticks fall on whole seconds: from the second under afterMs, the next is past afterMs too.

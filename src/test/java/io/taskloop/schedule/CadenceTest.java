@@ -1,6 +1,8 @@
 package io.taskloop.schedule;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.taskloop.task.Problem;
@@ -28,6 +30,22 @@ class CadenceTest {
     assertEquals(Instant.parse("2026-12-02T12:00:01Z").toEpochMilli(), everySecond.nextAfter(at - 437));
     assertEquals(Instant.parse("2026-12-02T12:01:00Z").toEpochMilli(),
         CronCadence.parse("* * * * *", "Europe/Berlin").nextAfter(at));
+  }
+
+  @Test
+  void schedulesOfOneExpressionInOneZoneShareACadenceAndItsAnswers() {
+    CronCadence a = CronCadence.parse("*/5 * * * *", "Europe/Berlin");
+    assertSame(a, CronCadence.parse(" */5 * * * * ", "Europe/Berlin"));
+    assertNotSame(a, CronCadence.parse("*/5 * * * *", "UTC"));
+    assertNotSame(a, CronCadence.parse("*/10 * * * *", "Europe/Berlin"));
+    long noon = Instant.parse("2026-12-02T12:00:00Z").toEpochMilli();
+    long later = Instant.parse("2026-12-02T13:02:00Z").toEpochMilli();
+    // Asked in turns, the kept answer never stands in for another instant's.
+    for (int i = 0; i < 3; i++) {
+      assertEquals(Instant.parse("2026-12-02T12:05:00Z").toEpochMilli(), a.nextAfter(noon));
+      assertEquals(Instant.parse("2026-12-02T12:05:00Z").toEpochMilli(), a.nextAfter(noon));
+      assertEquals(Instant.parse("2026-12-02T13:05:00Z").toEpochMilli(), a.nextAfter(later));
+    }
   }
 
   @Test
