@@ -58,6 +58,8 @@ public final class SqliteBackend implements Backend {
   private final Path file;
   private final SpecDecoder decoder;
   private final Connection writer;
+  /** The writer's prepared statements by their SQL ({@link #statement}). */
+  private final Map<String, PreparedStatement> statements = new HashMap<>();
   private final Connection reader;
   private final Connection checkpointer;
   private final java.util.concurrent.ThreadPoolExecutor writes;
@@ -168,27 +170,26 @@ public final class SqliteBackend implements Backend {
       }
     }
     if (!latest.isEmpty()) {
-      try (PreparedStatement upsert = writer.prepareStatement(UPSERT_TASK)) {
-        for (Task t : latest.values()) {
-          upsert.setString(1, t.id());
-          upsert.setString(2, t.owner().node());
-          upsert.setInt(3, t.owner().loop());
-          upsert.setLong(4, t.seq());
-          upsert.setInt(5, t.version());
-          upsert.setString(6, t.state().wire());
-          upsert.setString(7, t.type().wire());
-          upsert.setString(8, t.name());
-          if (t.isFinished()) {
-            upsert.setLong(9, t.finishedAt());
-          } else {
-            upsert.setNull(9, java.sql.Types.INTEGER);
-          }
-          upsert.setString(10, t.json());
-          upsert.setString(11, t.tenant().isEmpty() ? null : t.tenant());
-          upsert.addBatch();
+      PreparedStatement upsert = statement(UPSERT_TASK);
+      for (Task t : latest.values()) {
+        upsert.setString(1, t.id());
+        upsert.setString(2, t.owner().node());
+        upsert.setInt(3, t.owner().loop());
+        upsert.setLong(4, t.seq());
+        upsert.setInt(5, t.version());
+        upsert.setString(6, t.state().wire());
+        upsert.setString(7, t.type().wire());
+        upsert.setString(8, t.name());
+        if (t.isFinished()) {
+          upsert.setLong(9, t.finishedAt());
+        } else {
+          upsert.setNull(9, java.sql.Types.INTEGER);
         }
-        upsert.executeBatch();
+        upsert.setString(10, t.json());
+        upsert.setString(11, t.tenant().isEmpty() ? null : t.tenant());
+        upsert.addBatch();
       }
+      upsert.executeBatch();
     }
     for (Write w : others) {
       if (w instanceof Write.TaskGone g) {
@@ -221,12 +222,25 @@ public final class SqliteBackend implements Backend {
   }
 
   private void update(String sql, Object... args) throws SQLException {
-    try (PreparedStatement s = writer.prepareStatement(sql)) {
-      for (int i = 0; i < args.length; i++) {
-        s.setObject(i + 1, args[i]);
-      }
-      s.executeUpdate();
+    PreparedStatement s = statement(sql);
+    for (int i = 0; i < args.length; i++) {
+      s.setObject(i + 1, args[i]);
     }
+    s.executeUpdate();
+  }
+
+  /**
+   * The writer's statement for {@code sql}, prepared once: a burst of schedule fires wrote a key,
+   * a fire record and a schedule record per fire, each prepared (compiled by SQLite) anew. Used
+   * on the writer's thread only; closed with the writer's connection.
+   */
+  private PreparedStatement statement(String sql) throws SQLException {
+    PreparedStatement s = statements.get(sql);
+    if (s == null) {
+      s = writer.prepareStatement(sql);
+      statements.put(sql, s);
+    }
+    return s;
   }
 
   // ---------------------------------------------------------------- reads
@@ -399,12 +413,10 @@ public final class SqliteBackend implements Backend {
   private int deleteExpired(int limit) throws SQLException {
     update("DELETE FROM idempotency_keys WHERE task_id IN (SELECT id FROM tasks WHERE finished_at <= ? LIMIT ?)",
         expireCutoff, limit);
-    try (PreparedStatement s = writer.prepareStatement(
-        "DELETE FROM tasks WHERE rowid IN (SELECT rowid FROM tasks WHERE finished_at <= ? LIMIT ?)")) {
-      s.setLong(1, expireCutoff);
-      s.setInt(2, limit);
-      return s.executeUpdate();
-    }
+    PreparedStatement s = statement("DELETE FROM tasks WHERE rowid IN (SELECT rowid FROM tasks WHERE finished_at <= ? LIMIT ?)");
+    s.setLong(1, expireCutoff);
+    s.setInt(2, limit);
+    return s.executeUpdate();
   }
 
   /** After the commit that held a chunk: a short chunk means nothing is left to delete. */
