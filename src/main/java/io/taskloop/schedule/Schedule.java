@@ -2,6 +2,7 @@ package io.taskloop.schedule;
 
 import io.taskloop.task.JsonText;
 import io.taskloop.task.SpecDecoder;
+import io.taskloop.task.TaskJson;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
@@ -329,6 +330,6 @@ public final class Schedule {
   }
 
   static String time(long epochMillis) {
-    return Instant.ofEpochMilli(epochMillis).toString();
+    return TaskJson.instant(epochMillis); // a burst of fires writes the ticks of one second again and again
   }
 }

@@ -10,7 +10,14 @@ import java.time.Instant;
 public record ScheduleRef(String id, long tick, boolean manual) {
 
   public JsonObject toJson() {
-    return new JsonObject().put("id", id).put("tick", Instant.ofEpochMilli(tick).toString()).put("manual", manual);
+    return new JsonObject().put("id", id).put("tick", TaskJson.instant(tick)).put("manual", manual);
+  }
+
+  /** {@link #toJson()}'s text, written straight into a record's. */
+  void write(StringBuilder b) {
+    b.append("{\"id\":");
+    JsonText.string(b, id);
+    b.append(",\"tick\":\"").append(TaskJson.instant(tick)).append("\",\"manual\":").append(manual).append('}');
   }
 
   /** Reads one back from a stored record; null when the record has none. */

@@ -108,7 +108,11 @@ public final class TaskJson {
     JsonText.field(b, "labels");
     JsonText.value(b, common.labels());
     JsonText.field(b, "schedule");
-    JsonText.value(b, common.schedule() == null ? null : common.schedule().toJson());
+    if (common.schedule() == null) {
+      b.append("null");
+    } else {
+      common.schedule().write(b);
+    }
     JsonText.field(b, "version").append(t.version());
     return b.append('}').toString();
   }
@@ -288,9 +292,11 @@ public final class TaskJson {
 
   /** The text of an instant as {@link Instant#toString()} writes it; 0 is none. */
   static String time(long epochMillis) {
-    if (epochMillis == 0) {
-      return null;
-    }
+    return epochMillis == 0 ? null : instant(epochMillis);
+  }
+
+  /** {@code Instant.ofEpochMilli(epochMillis).toString()}, its second formatted once for every instant in it. */
+  public static String instant(long epochMillis) {
     long second = Math.floorDiv(epochMillis, 1000);
     Second last = lastSecond;
     if (last == null || last.epochSecond != second) {
