@@ -2,7 +2,6 @@ package io.taskloop.schedule;
 
 import io.taskloop.task.JsonText;
 import io.taskloop.task.SpecDecoder;
-import io.taskloop.task.TaskJson;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
@@ -21,10 +20,21 @@ public final class Schedule {
   /** How many runs, skipped and missed ticks a schedule remembers. */
   public static final int RECENT = 10;
 
-  /** One fired run: the tick, the task it made, and that task's state as last seen. */
-  public record Run(long tick, String taskId, boolean manual, String state) {
+  /**
+   * One fired run: the tick, the task it made, and that task's state as last seen.
+   * {@code tickText}: the tick as text, made once; the record writes every recent run's on every fire.
+   */
+  public record Run(long tick, String taskId, boolean manual, String state, String tickText) {
+    public Run(long tick, String taskId, boolean manual, String state) {
+      this(tick, taskId, manual, state, time(tick));
+    }
+
+    Run withState(String state) {
+      return new Run(tick, taskId, manual, state, tickText);
+    }
+
     JsonObject toJson() {
-      return new JsonObject().put("tick", time(tick)).put("task_id", taskId).put("manual", manual).put("state", state);
+      return new JsonObject().put("tick", tickText).put("task_id", taskId).put("manual", manual).put("state", state);
     }
   }
 
@@ -197,7 +207,7 @@ public final class Schedule {
     Deque<Run> copy = new ArrayDeque<>(runs.size());
     while (it.hasNext()) {
       Run r = it.next();
-      copy.addLast(taskId.equals(r.taskId()) ? new Run(r.tick(), r.taskId(), r.manual(), state) : r);
+      copy.addLast(taskId.equals(r.taskId()) ? r.withState(state) : r);
     }
     runs.clear();
     runs.addAll(copy);
@@ -259,7 +269,7 @@ public final class Schedule {
         .append(",\"cursor\":").append(cursor).append(",\"runs\":[");
     String comma = "";
     for (Run r : runs) {
-      b.append(comma).append("{\"tick\":\"").append(time(r.tick())).append("\",\"task_id\":");
+      b.append(comma).append("{\"tick\":\"").append(r.tickText()).append("\",\"task_id\":");
       JsonText.value(b, r.taskId());
       b.append(",\"manual\":").append(r.manual()).append(",\"state\":");
       JsonText.value(b, r.state());
@@ -330,6 +340,6 @@ public final class Schedule {
   }
 
   static String time(long epochMillis) {
-    return TaskJson.instant(epochMillis); // a burst of fires writes the ticks of one second again and again
+    return Instant.ofEpochMilli(epochMillis).toString();
   }
 }
