@@ -71,7 +71,6 @@ public final class Scheduler {
   private final Set<String> creating = new HashSet<>();
   /** Schedules whose tick is being handled: the next waits for it. */
   private final Set<String> busy = new HashSet<>();
-  private final Map<String, Long> armed = new HashMap<>();
   /** The fired task's spec for a schedule's next tick, decoded ahead of it (see {@link #PREPARE_LEAD_MS}). */
   private final Map<String, Prepared> prepared = new HashMap<>();
   private final Set<String> watching = new HashSet<>();
@@ -200,7 +199,7 @@ public final class Scheduler {
     String record = s.recordText();
     return journal.schedule(s.id(), s.version(), s.deleted(), record, true).transform(ar -> {
       if (ar.failed()) {
-        if (byId.get(s.id()) == s) {
+        if (s.held()) {
           Schedule restored = Schedule.fromRecord(new JsonObject(before), 0, node.decoder());
           hold(s.id(), restored);
           advance(restored);
@@ -208,7 +207,7 @@ public final class Scheduler {
         return Future.failedFuture(ar.cause());
       }
       node.scheduleOwners().share(s.id(), s.version(), record);
-      armed.remove(s.id()); // the next fire may have moved: arm it afresh
+      s.armedAt(Long.MIN_VALUE); // the next fire may have moved: arm it afresh
       advance(s);
       return Future.succeededFuture();
     });
@@ -284,7 +283,7 @@ public final class Scheduler {
       node.metrics().schedules(1);
     }
     hold(s.id(), s);
-    armed.remove(s.id());
+    s.armedAt(Long.MIN_VALUE);
     advance(s);
   }
 
@@ -297,7 +296,6 @@ public final class Scheduler {
 
   private void forget(String id) {
     unhold(id);
-    armed.remove(id);
     prepared.remove(id);
     busy.remove(id);
     node.releaseSchedule();
@@ -306,12 +304,19 @@ public final class Scheduler {
 
   private void hold(String id, Schedule s) {
     held.put(id, s);
-    byId.put(id, s);
+    Schedule before = byId.put(id, s);
+    if (before != null && before != s) {
+      before.held(false);
+    }
+    s.held(true);
   }
 
   private void unhold(String id) {
     held.remove(id);
-    byId.remove(id);
+    Schedule s = byId.remove(id);
+    if (s != null) {
+      s.held(false);
+    }
   }
 
   /** The ids of this loop's schedules (a cluster's rebalance compares them with who owns what). */
@@ -334,13 +339,13 @@ public final class Scheduler {
   /** Handles the schedule's next tick if it is due, else arms it; ticks of one schedule go one at a time. */
   private void advance(Schedule s) {
     String id = s.id();
-    if (frozen || byId.get(id) != s || busy.contains(id)) {
+    if (frozen || !s.held() || busy.contains(id)) {
       return;
     }
     long now = clock.millis();
     long tick = s.next();
     if (tick == Long.MAX_VALUE) {
-      armed.remove(id);
+      s.armedAt(Long.MIN_VALUE);
       prepared.remove(id);
       return;
     }
@@ -380,7 +385,7 @@ public final class Scheduler {
    */
   private void skipMissed(Schedule s, long tick, long windowStart, long countedBefore) {
     String id = s.id();
-    if (frozen || byId.get(id) != s) {
+    if (frozen || !s.held()) {
       busy.remove(id);
       return;
     }
@@ -500,7 +505,7 @@ public final class Scheduler {
     }
     link.askTask(taskId, new LoopCommand.Await(taskId, WATCH_MS), WATCH_MS + LoopLink.WAIT_SLACK_MS).onComplete(ar -> {
       watching.remove(s.id());
-      if (byId.get(s.id()) != s || s.buffered() == 0) {
+      if (!s.held() || s.buffered() == 0) {
         return;
       }
       boolean gone = ar.failed() && ar.cause() instanceof Problem p && p.status() == 404;
@@ -586,7 +591,7 @@ public final class Scheduler {
         return Future.failedFuture(ar.cause());
       }
       Task task = ar.result().task();
-      if (byId.get(id) == s) {
+      if (s.held()) {
         s.fired(tick, task.id(), manual, task.state().wire(), now);
         persist(s);
       }
@@ -605,11 +610,10 @@ public final class Scheduler {
   // ---------------------------------------------------------------- the heap of next fires
 
   private void arm(Schedule s, long when) {
-    Long at = armed.get(s.id());
-    if (at != null && at == when) {
+    if (s.armedAt() == when) {
       return;
     }
-    armed.put(s.id(), when);
+    s.armedAt(when);
     queue.add(when, s);
     timer.armBy(when);
   }
@@ -624,9 +628,8 @@ public final class Scheduler {
     while (!queue.isEmpty() && queue.peekDue() <= now) {
       long when = queue.peekDue();
       Schedule s = queue.poll();
-      Long at = armed.get(s.id());
-      if (at != null && at == when && byId.get(s.id()) == s) {
-        armed.remove(s.id());
+      if (s.armedAt() == when && s.held()) {
+        s.armedAt(Long.MIN_VALUE);
         due.add(s);
       }
     }
