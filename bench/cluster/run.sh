@@ -19,6 +19,7 @@
 # Java tool by its counts and bounds; every JVM this script starts is stopped by its PID (SIGKILL:
 # a graceful leave would hand tasks over for up to 20 s and measure nothing).
 # Knobs (environment): TASKLOOP_JAR (target/taskloop.jar, built if missing), LOOPS (2), HEAP (1g),
+# JAVA_OPTS (-XX:+UseZGC, as README starts a node; empty for the JVM's default collector, G1),
 # N (2000 timed requests per op and target), WARMUP_N (1000), EVENT_N (1000), WARMUP (6s),
 # DURATION (10s), THREADS (2), CONNECTIONS (64), ADOPT_TASKS (10000), ADOPT_STOP_TASKS (2000),
 # SETTLE_MS (1000), RETRIES (1: a wrk run in which other processes took > 10% is run again),
@@ -32,6 +33,7 @@ cd "$(dirname "$0")/../.."
 SRC_JAR=${TASKLOOP_JAR:-target/taskloop.jar}
 LOOPS=${LOOPS:-2}
 HEAP=${HEAP:-1g}
+JAVA_OPTS=${JAVA_OPTS--XX:+UseZGC}
 N=${N:-2000}
 WARMUP_N=${WARMUP_N:-1000}
 EVENT_N=${EVENT_N:-1000}
@@ -96,10 +98,10 @@ start_node() {
                                           # (over 30 s with the journal), and each must stay on its loop
   if [ -n "$RETENTION_MS" ]; then envs+=("TASKLOOP_RETENTION_MS=$RETENTION_MS"); fi
   # shellcheck disable=SC2086
-  env "${envs[@]}" java -Xmx$HEAP $HZ_FLAGS "-Xlog:gc:file=$OUT/gc-$name.log" -jar "$JAR" > "$OUT/$name.log" 2>&1 &
+  env "${envs[@]}" java $JAVA_OPTS -Xmx$HEAP $HZ_FLAGS "-Xlog:gc:file=$OUT/gc-$name.log" -jar "$JAR" > "$OUT/$name.log" 2>&1 &
   PID[$name]=$!
   STARTED+=("${PID[$name]}")
-  CMD[$name]="env ${envs[*]} java -Xmx$HEAP \$HZ_FLAGS -Xlog:gc:file=$OUT/gc-$name.log -jar $JAR"
+  CMD[$name]="env ${envs[*]} java $JAVA_OPTS -Xmx$HEAP \$HZ_FLAGS -Xlog:gc:file=$OUT/gc-$name.log -jar $JAR"
   echo "$name: pid ${PID[$name]}, http 127.0.0.1:${HTTP[$name]}, hazelcast 127.0.0.1:${CPORT[$name]}: ${CMD[$name]}" | tee -a "$OUT/servers.txt"
 }
 
@@ -260,10 +262,10 @@ if [ "$EXTRAS" = 1 ]; then
   envs=(TASKLOOP_HTTP_HOST=127.0.0.1 "TASKLOOP_HTTP_PORT=${HTTP[S]}" "TASKLOOP_LOOPS=$LOOPS" "TASKLOOP_DATA_DIR=$OUT/data-S")
   if [ -n "$RETENTION_MS" ]; then envs+=("TASKLOOP_RETENTION_MS=$RETENTION_MS"); fi
   # shellcheck disable=SC2086
-  env "${envs[@]}" java -Xmx$HEAP $HZ_FLAGS "-Xlog:gc:file=$OUT/gc-S.log" -jar "$JAR" > "$OUT/S.log" 2>&1 &
+  env "${envs[@]}" java $JAVA_OPTS -Xmx$HEAP $HZ_FLAGS "-Xlog:gc:file=$OUT/gc-S.log" -jar "$JAR" > "$OUT/S.log" 2>&1 &
   PID[S]=$!
   STARTED+=("${PID[S]}")
-  SINGLE_CMD="env ${envs[*]} java -Xmx$HEAP \$HZ_FLAGS -Xlog:gc:file=$OUT/gc-S.log -jar $JAR"
+  SINGLE_CMD="env ${envs[*]} java $JAVA_OPTS -Xmx$HEAP \$HZ_FLAGS -Xlog:gc:file=$OUT/gc-S.log -jar $JAR"
   echo "S: pid ${PID[S]}, http 127.0.0.1:${HTTP[S]}, not clustered: $SINGLE_CMD" | tee -a "$OUT/servers.txt"
   for _ in $(seq 1 120); do curl -sf -o /dev/null "http://127.0.0.1:${HTTP[S]}/health/ready" && break; sleep 0.25; done
   wrk_measure create_await_single S - bench/create_await.lua "http://127.0.0.1:${HTTP[S]}"
@@ -315,7 +317,7 @@ cpu_of() { grep '^CPU share' "$1" | sed 's/^CPU share of the [0-9]* cores over [
   echo "## taskloop cluster benchmark results ($(date -u +%Y-%m-%dT%H:%M:%SZ), $(( $(date +%s) - T_START )) s)"
   echo
   echo "Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); $(java -version 2>&1 | head -1)."
-  echo "Three taskloop JVMs (-Xmx$HEAP, TASKLOOP_LOOPS=$LOOPS, Hazelcast tcp join on 127.0.0.1) and the load generator share these cores."
+  echo "Three taskloop JVMs ($JAVA_OPTS -Xmx$HEAP, TASKLOOP_LOOPS=$LOOPS, Hazelcast tcp join on 127.0.0.1) and the load generator share these cores."
   cat "$OUT/provenance.txt"
   echo
   echo "### (1) latency, sequential requests on keep-alive connections ($N timed per cell after $WARMUP_N warm-up; events $EVENT_N)"
