@@ -430,8 +430,9 @@ public final class Scheduler {
   }
 
   /**
-   * What tick {@code tick} does, as the overlap policy says: answers the run
-   * {@code {tick, outcome, task_id}} with outcome {@code fired}, {@code skipped} or {@code buffered}.
+   * What tick {@code tick} does, as the overlap policy says. A trigger's answer is the run
+   * {@code {tick, outcome, task_id}} with outcome {@code fired} or {@code skipped}; a tick of
+   * the cadence answers null (nothing reads it, and a burst made a thousand of them).
    * A trigger ({@code manual}) never moves the cursor, and never waits: while a run is unfinished
    * it is skipped under {@code skip} and {@code buffer_one}.
    */
@@ -455,7 +456,7 @@ public final class Scheduler {
             s.buffer(tick, now);
             persist(s);
             watch(s, previous);
-            return Future.succeededFuture(run(tick, "buffered", null));
+            return Future.succeededFuture(null); // a trigger never buffers: no one reads this
           }
           return skip(s, tick, manual, now);
         }
@@ -472,7 +473,7 @@ public final class Scheduler {
       persist(s);
     }
     node.metrics().scheduleTicks("skipped", 1);
-    return Future.succeededFuture(run(tick, "skipped", null));
+    return Future.succeededFuture(manual ? run(tick, "skipped", null) : null);
   }
 
   private static JsonObject run(long tick, String outcome, String taskId) {
@@ -586,7 +587,7 @@ public final class Scheduler {
           // The key was used with an older definition: the tick fired before this definition.
           s.fired(tick, null, false, null, now);
           persist(s);
-          return Future.succeededFuture(run(tick, "fired", null));
+          return Future.succeededFuture(null); // never a trigger's (manual is excluded above)
         }
         return Future.failedFuture(ar.cause());
       }
@@ -596,7 +597,7 @@ public final class Scheduler {
         persist(s);
       }
       node.metrics().scheduleTicks("fired", 1);
-      return Future.succeededFuture(run(tick, "fired", task.id()).put("replayed", ar.result().replayed()));
+      return Future.succeededFuture(manual ? run(tick, "fired", task.id()).put("replayed", ar.result().replayed()) : null);
     });
   }
 
