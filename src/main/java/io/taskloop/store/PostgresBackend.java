@@ -170,7 +170,32 @@ public final class PostgresBackend implements Backend {
     if (steps.isEmpty()) {
       return Future.succeededFuture();
     }
-    return pool.withTransaction(conn -> run(conn, steps, 0));
+    return onLive(() -> pool.withTransaction(conn -> run(conn, steps, 0)));
+  }
+
+  /**
+   * {@code op} on a pooled connection, and once more if the connection it was handed had closed
+   * before anything was sent on it. A backend that died (a restart, {@code pg_terminate_backend})
+   * leaves its connection in the pool until the pool hears of the close, and the next operation
+   * can be handed it; the client then refuses every command with "Connection is not active"
+   * without sending it. Nothing reached the server (a transaction whose COMMIT was never sent is
+   * rolled back by it), so running the operation again does nothing twice. A command that was
+   * sent when the connection closed fails otherwise and is not run again.
+   */
+  private static <T> Future<T> onLive(java.util.function.Supplier<Future<T>> op) {
+    return op.get().recover(err -> {
+      if (!neverSent(err)) {
+        return Future.failedFuture(err);
+      }
+      LOG.info("postgres: a pooled connection had closed before it was used ({}); running the operation on another",
+          err.getMessage());
+      return op.get();
+    });
+  }
+
+  private static boolean neverSent(Throwable err) {
+    return err instanceof io.vertx.core.VertxException && err.getMessage() != null
+        && err.getMessage().startsWith("Connection is not active");
   }
 
   /** A prepared statement and the rows it runs for, in one round trip. */
@@ -284,7 +309,7 @@ public final class PostgresBackend implements Backend {
 
   @Override
   public Future<Task> read(String id) {
-    return pool.preparedQuery("SELECT record FROM tasks WHERE id = $1").execute(Tuple.of(id))
+    return onLive(() -> pool.preparedQuery("SELECT record FROM tasks WHERE id = $1").execute(Tuple.of(id)))
         .map(rows -> rows.size() == 0 ? null : task(rows.iterator().next()))
         .timeout(READ_BOUND_MS, TimeUnit.MILLISECONDS);
   }
@@ -400,8 +425,8 @@ public final class PostgresBackend implements Backend {
       rows.add(Tuple.of(node, t.id(), t.owner().node(), t.version()));
     }
     // executeBatch answers one RowSet per tuple; a row comes back only where the owner and version still matched.
-    return pool.preparedQuery("UPDATE tasks SET owner = $1 WHERE id = $2 AND owner = $3 AND version = $4 RETURNING id")
-        .executeBatch(rows)
+    return onLive(() -> pool.preparedQuery("UPDATE tasks SET owner = $1 WHERE id = $2 AND owner = $3 AND version = $4 RETURNING id")
+        .executeBatch(rows))
         .map(first -> {
           java.util.Set<String> won = new java.util.HashSet<>();
           for (RowSet<Row> rs = first; rs != null; rs = rs.next()) {
@@ -422,7 +447,7 @@ public final class PostgresBackend implements Backend {
 
   @Override
   public Future<Integer> expire(long cutoff) {
-    return pool.preparedQuery(EXPIRE).execute(Tuple.of(cutoff))
+    return onLive(() -> pool.preparedQuery(EXPIRE).execute(Tuple.of(cutoff)))
         .map(rows -> (int) rows.iterator().next().getLong(0).longValue());
   }
 
