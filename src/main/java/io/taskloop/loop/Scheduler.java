@@ -199,7 +199,7 @@ public final class Scheduler {
     String record = s.recordText();
     return journal.schedule(s.id(), s.version(), s.deleted(), record, true).transform(ar -> {
       if (ar.failed()) {
-        if (s.held()) {
+        if (holds(s)) {
           Schedule restored = Schedule.fromRecord(new JsonObject(before), 0, node.decoder());
           hold(s.id(), restored);
           advance(restored);
@@ -304,19 +304,17 @@ public final class Scheduler {
 
   private void hold(String id, Schedule s) {
     held.put(id, s);
-    Schedule before = byId.put(id, s);
-    if (before != null && before != s) {
-      before.held(false);
-    }
-    s.held(true);
+    byId.put(id, s);
   }
 
   private void unhold(String id) {
     held.remove(id);
-    Schedule s = byId.remove(id);
-    if (s != null) {
-      s.held(false);
-    }
+    byId.remove(id);
+  }
+
+  /** Whether {@code s} is the schedule this loop holds under its id (one replaced or forgotten is not). */
+  private boolean holds(Schedule s) {
+    return byId.get(s.id()) == s;
   }
 
   /** The ids of this loop's schedules (a cluster's rebalance compares them with who owns what). */
@@ -339,7 +337,7 @@ public final class Scheduler {
   /** Handles the schedule's next tick if it is due, else arms it; ticks of one schedule go one at a time. */
   private void advance(Schedule s) {
     String id = s.id();
-    if (frozen || !s.held() || busy.contains(id)) {
+    if (frozen || !holds(s) || busy.contains(id)) {
       return;
     }
     long now = clock.millis();
@@ -385,7 +383,7 @@ public final class Scheduler {
    */
   private void skipMissed(Schedule s, long tick, long windowStart, long countedBefore) {
     String id = s.id();
-    if (frozen || !s.held()) {
+    if (frozen || !holds(s)) {
       busy.remove(id);
       return;
     }
@@ -506,7 +504,7 @@ public final class Scheduler {
     }
     link.askTask(taskId, new LoopCommand.Await(taskId, WATCH_MS), WATCH_MS + LoopLink.WAIT_SLACK_MS).onComplete(ar -> {
       watching.remove(s.id());
-      if (!s.held() || s.buffered() == 0) {
+      if (!holds(s) || s.buffered() == 0) {
         return;
       }
       boolean gone = ar.failed() && ar.cause() instanceof Problem p && p.status() == 404;
@@ -592,7 +590,7 @@ public final class Scheduler {
         return Future.failedFuture(ar.cause());
       }
       Task task = ar.result().task();
-      if (s.held()) {
+      if (holds(s)) {
         s.fired(tick, task.id(), manual, task.state().wire(), now);
         persist(s);
       }
@@ -629,7 +627,7 @@ public final class Scheduler {
     while (!queue.isEmpty() && queue.peekDue() <= now) {
       long when = queue.peekDue();
       Schedule s = queue.poll();
-      if (s.armedAt() == when && s.held()) {
+      if (s.armedAt() == when && holds(s)) {
         s.armedAt(Long.MIN_VALUE);
         due.add(s);
       }

@@ -60,8 +60,6 @@ public final class Schedule {
   private String definitionText;
   private ScheduleSpec definitionOf;
 
-  /** Whether its loop's scheduler holds this object as the schedule now (one replaced or forgotten is not). */
-  private boolean held;
   /** The instant its loop's scheduler last armed a visit to it for, Long.MIN_VALUE when none is armed. */
   private long armedAt = Long.MIN_VALUE;
 
@@ -73,20 +71,12 @@ public final class Schedule {
     this.cursor = createdAt;
   }
 
-  // ---------------------------------------------------------------- the owning loop's marks
+  // ---------------------------------------------------------------- the owning loop's mark
 
   /**
-   * Marks for the scheduler of the one loop that owns the schedule, kept on it rather than in
-   * maps by id that every due schedule of a tick looked up twice (a tenth of a cron burst).
+   * The instant the owning loop's scheduler armed a visit for, kept on the schedule rather than
+   * in a map by id that every due schedule of a tick looked up.
    */
-  public boolean held() {
-    return held;
-  }
-
-  public void held(boolean held) {
-    this.held = held;
-  }
-
   public long armedAt() {
     return armedAt;
   }

@@ -18,10 +18,15 @@ public record Common(String name, long timeoutMs, Map<String, String> labels, On
    */
   public static Common of(String name, long timeoutMs, Map<String, String> labels, OnDone onDone, ScheduleRef schedule,
       String tenant) {
-    if (name == null && timeoutMs < 0 && labels.isEmpty() && onDone == null && schedule == null) {
+    if (bare(name, timeoutMs, labels, onDone, schedule)) {
       return tenant.isEmpty() ? NONE : ofTenant(tenant);
     }
     return new Common(name, timeoutMs, labels, onDone, schedule, tenant);
+  }
+
+  /** None of the fields but the tenant is set. */
+  private static boolean bare(String name, long timeoutMs, Map<String, String> labels, OnDone onDone, ScheduleRef schedule) {
+    return name == null && timeoutMs < 0 && labels.isEmpty() && onDone == null && schedule == null;
   }
 
   /**
@@ -45,7 +50,7 @@ public record Common(String name, long timeoutMs, Map<String, String> labels, On
 
   /** Whether this carries nothing but (perhaps) its tenant: {@link #NONE} or a tenant's shared one. */
   public boolean onlyTenant() {
-    return name == null && timeoutMs < 0 && labels.isEmpty() && onDone == null && schedule == null;
+    return bare(name, timeoutMs, labels, onDone, schedule);
   }
 
   public boolean hasTimeout() {

@@ -10,10 +10,14 @@ import java.time.Instant;
 public record ScheduleRef(String id, long tick, boolean manual) {
 
   public JsonObject toJson() {
-    return new JsonObject().put("id", id).put("tick", TaskJson.instant(tick)).put("manual", manual);
+    return new JsonObject().put("id", id).put("tick", Instant.ofEpochMilli(tick).toString()).put("manual", manual);
   }
 
-  /** {@link #toJson()}'s text, written straight into a record's. */
+  /**
+   * {@link #toJson()}'s text, written straight into a record's. A record is written when its
+   * tick fires, so the tick falls in the second {@link TaskJson#instant} has formatted; a spec
+   * prepared ahead of its tick (toJson) must not push that second out.
+   */
   void write(StringBuilder b) {
     b.append("{\"id\":");
     JsonText.string(b, id);
