@@ -29,14 +29,18 @@ import java.util.regex.Pattern;
  * Cluster benchmarks for taskloop, stdlib only (plain sockets: java.net.http is too slow here).
  *
  * <pre>
- * java bench/cluster/ClusterBench.java latency OWNER_URL OTHER_URL [n=3000] [warmup=500] [event_n=1500]
+ * java bench/cluster/ClusterBench.java latency OWNER_URL OTHER_URL [n=3000] [warmup=500] [event_n=1500] [warmup_s=20]
  *     Sequential requests, one in flight per connection, over keep-alive connections. Tasks are
  *     created on OWNER through connection "own" (so they live on that connection's loop). Each
  *     operation is sent, in strict rotation, to:
  *       own   : OWNER, the very loop that owns the task (no hop),
  *       loop  : OWNER, another loop of the same node (one local event-bus hop),
  *       other : OTHER, another node (one clustered event-bus round trip, JSON on TCP).
- *     get      GET /v1/tasks/{id} (100 running externals, cycled)
+ *     get      GET /v1/tasks/{id} (100 running externals, cycled), timed after `warmup` rounds
+ *              and at least `warmup_s` seconds of the same rounds: the first minute of three
+ *              fresh JVMs (and of this one) is JIT compilation on the same two cores, and a
+ *              count of 500-20,000 rounds measured that, not the nodes in service (cross-node
+ *              p99 2.5-5.5 ms in the first minute against 0.45-1.2 ms after it, 2026-12-07)
  *     complete POST /v1/tasks/{id}/complete on a fresh external each time
  *     event    PUT /v1/events/{fresh name} while an `event` task created on OWNER/own waits on
  *              it; targets own (same node as the waiter) and other. Besides the PUT's own
@@ -68,7 +72,7 @@ public class ClusterBench {
     }
     switch (args[0]) {
       case "latency" -> latency(uri(args[1]), uri(args[2]), intArg(args, 3, 3000), intArg(args, 4, 500),
-          intArg(args, 5, 1500));
+          intArg(args, 5, 1500), intArg(args, 6, 20));
       case "adopt" -> {
         List<String> positional = new ArrayList<>();
         List<Path> logs = new ArrayList<>();
@@ -98,7 +102,7 @@ public class ClusterBench {
   }
 
   static void usage() {
-    System.err.println("usage: java bench/cluster/ClusterBench.java latency OWNER_URL OTHER_URL [n] [warmup] [event_n]\n"
+    System.err.println("usage: java bench/cluster/ClusterBench.java latency OWNER_URL OTHER_URL [n] [warmup] [event_n] [warmup_s]\n"
         + "       java bench/cluster/ClusterBench.java adopt VICTIM_URL VICTIM_PID SURVIVOR_URL[,SURVIVOR_URL...] [tasks]"
         + " [settle_ms] [bound_s] [--signal KILL|STOP] [--log FILE]...");
     System.exit(2);
@@ -119,7 +123,7 @@ public class ClusterBench {
 
   // ================================================================== (1) latency
 
-  static void latency(URI owner, URI other, int n, int warmup, int eventN) throws Exception {
+  static void latency(URI owner, URI other, int n, int warmup, int eventN, int warmupS) throws Exception {
     String ownerNode = nodeId(owner);
     String otherNode = nodeId(other);
     Conn own = new Conn(owner, "own");
@@ -156,16 +160,22 @@ public class ClusterBench {
     check(readIds, ownerNode + "-" + ownLoop + "-");
     long[][] get = new long[3][n];
     int[] bad = new int[3];
-    for (int i = -warmup; i < n; i++) {
+    long warmUntil = System.nanoTime() + warmupS * 1_000_000_000L;
+    int rounds = 0;
+    for (; rounds < warmup || System.nanoTime() - warmUntil < 0; rounds++) {
+      String path = "/v1/tasks/" + readIds.get(rounds % readIds.size());
+      for (int t = 0; t < 3; t++) {
+        targets[t].call("GET", path, null, null);
+      }
+    }
+    System.out.printf("get: %d warm-up rounds (at least %d and %d s)%n", rounds, warmup, warmupS);
+    for (int i = 0; i < n; i++) {
       String path = "/v1/tasks/" + readIds.get(Math.floorMod(i, readIds.size()));
       for (int t = 0; t < 3; t++) {
         long t0 = System.nanoTime();
         Resp r = targets[t].call("GET", path, null, null);
-        long dt = System.nanoTime() - t0;
-        if (i >= 0) {
-          get[t][i] = dt;
-          bad[t] += r.status == 200 ? 0 : 1;
-        }
+        get[t][i] = System.nanoTime() - t0;
+        bad[t] += r.status == 200 ? 0 : 1;
       }
     }
     for (int t = 0; t < 3; t++) {

@@ -20,7 +20,8 @@
 # a graceful leave would hand tasks over for up to 20 s and measure nothing).
 # Knobs (environment): TASKLOOP_JAR (target/taskloop.jar, built if missing), LOOPS (2), HEAP (1g),
 # JAVA_OPTS (-XX:+UseZGC, as README starts a node; empty for the JVM's default collector, G1),
-# N (2000 timed requests per op and target), WARMUP_N (1000), EVENT_N (1000), WARMUP (6s),
+# N (2000 timed requests per op and target), WARMUP_N (1000), LAT_WARMUP_S (20: the GETs are timed after at least
+# this many seconds of the same GETs, so that they measure warm JVMs), EVENT_N (1000), WARMUP (6s),
 # DURATION (10s), THREADS (2), CONNECTIONS (64), ADOPT_TASKS (10000), ADOPT_STOP_TASKS (2000),
 # SETTLE_MS (1000), RETRIES (1: a wrk run in which other processes took > 10% is run again),
 # RETENTION_MS (empty: the node's default, 300000), QUIET_MAX (20: seconds to wait for other
@@ -36,6 +37,7 @@ HEAP=${HEAP:-1g}
 JAVA_OPTS=${JAVA_OPTS--XX:+UseZGC}
 N=${N:-2000}
 WARMUP_N=${WARMUP_N:-1000}
+LAT_WARMUP_S=${LAT_WARMUP_S:-20}
 EVENT_N=${EVENT_N:-1000}
 WARMUP=${WARMUP:-6s}
 DURATION=${DURATION:-10s}
@@ -191,7 +193,7 @@ URL_B=http://127.0.0.1:${HTTP[B]}
 curl -s "$URL_A/v1/cluster" > "$OUT/cluster-before.json"
 
 # ------------------------------------------------------------------ (1) latency
-LAT_CMD="java bench/cluster/ClusterBench.java latency $URL_A $URL_B $N $WARMUP_N $EVENT_N"
+LAT_CMD="java bench/cluster/ClusterBench.java latency $URL_A $URL_B $N $WARMUP_N $EVENT_N $LAT_WARMUP_S"
 measure "$OUT/latency.txt" ClusterBench.java "A B C" -- $LAT_CMD
 grep -E '^(RESULT|owner|CPU share)' "$OUT/latency.txt"
 
@@ -270,7 +272,7 @@ if [ "$EXTRAS" = 1 ]; then
   for _ in $(seq 1 120); do curl -sf -o /dev/null "http://127.0.0.1:${HTTP[S]}/health/ready" && break; sleep 0.25; done
   wrk_measure create_await_single S - bench/create_await.lua "http://127.0.0.1:${HTTP[S]}"
   # The latency tool against the single node (OWNER = OTHER: its "other" column is the same node).
-  SINGLE_LAT_CMD="java bench/cluster/ClusterBench.java latency http://127.0.0.1:${HTTP[S]} http://127.0.0.1:${HTTP[S]} $N $WARMUP_N $EVENT_N"
+  SINGLE_LAT_CMD="java bench/cluster/ClusterBench.java latency http://127.0.0.1:${HTTP[S]} http://127.0.0.1:${HTTP[S]} $N $WARMUP_N $EVENT_N $LAT_WARMUP_S"
   measure "$OUT/latency-single.txt" ClusterBench.java "S" -- $SINGLE_LAT_CMD
   grep -E '^(RESULT|CPU share)' "$OUT/latency-single.txt"
   kill -9 "${PID[S]}" 2>/dev/null || true
@@ -320,7 +322,7 @@ cpu_of() { grep '^CPU share' "$1" | sed 's/^CPU share of the [0-9]* cores over [
   echo "Three taskloop JVMs ($JAVA_OPTS -Xmx$HEAP, TASKLOOP_LOOPS=$LOOPS, Hazelcast tcp join on 127.0.0.1) and the load generator share these cores."
   cat "$OUT/provenance.txt"
   echo
-  echo "### (1) latency, sequential requests on keep-alive connections ($N timed per cell after $WARMUP_N warm-up; events $EVENT_N)"
+  echo "### (1) latency, sequential requests on keep-alive connections ($N timed per cell after $WARMUP_N warm-up, for GETs at least $LAT_WARMUP_S s of them; events $EVENT_N)"
   echo
   echo "| operation | owning loop | same node, other loop | other node |"
   echo "|---|---|---|---|"
