@@ -127,9 +127,10 @@ final class Admission {
     }
     List<Ref> refs = new ArrayList<>();
     collectRefs(spec, "", refs);
-    Future<Void> checked = refs.isEmpty() ? Future.succeededFuture() : checkRefs(refs, spec.common().tenant());
+    Future<Map<String, Task>> checked = refs.isEmpty() ? Future.succeededFuture(Map.of())
+        : checkRefs(refs, spec.common().tenant());
     return checked
-        .compose(v -> {
+        .compose(finishedRefs -> {
           long now = node.clock().millis();
           List<Task> born = new ArrayList<>(size);
           Task root = build(spec, rootId, null, now, startAt, born);
@@ -142,7 +143,7 @@ final class Admission {
           }
           Future<Void> durable = path.arrive(born, committed);
           for (Task task : born) {
-            start.start(task, committed);
+            start.start(task, committed, finishedRefs);
           }
           return durable.transform(ar -> {
             if (ar.failed()) {
@@ -159,9 +160,13 @@ final class Admission {
         });
   }
 
-  /** What a stored task does first; {@code committed} completes once its create is durable. */
+  /**
+   * What a stored task does first; {@code committed} completes once its create is durable.
+   * {@code finishedRefs} are the children given by id that the create found finished (a
+   * finished record is final), so a composite need not ask their owners a second time.
+   */
   interface Starter {
-    void start(Task task, Future<Void> committed);
+    void start(Task task, Future<Void> committed, Map<String, Task> finishedRefs);
   }
 
   /**
@@ -205,9 +210,10 @@ final class Admission {
 
   /**
    * Every child given by id must exist, in the composite's own tenant, before the composite is
-   * accepted: a 422 naming it if not (another tenant's task is one that does not exist).
+   * accepted: a 422 naming it if not (another tenant's task is one that does not exist). Answers
+   * those of them that have finished, by id.
    */
-  private Future<Void> checkRefs(List<Ref> refs, String tenant) {
+  private Future<Map<String, Task>> checkRefs(List<Ref> refs, String tenant) {
     List<Future<Task>> lookups = new ArrayList<>(refs.size());
     for (Ref ref : refs) {
       Future<Task> found = node.ownerOf(ref.id()) == null
@@ -218,7 +224,15 @@ final class Admission {
           ? Problem.invalid(ref.pointer(), "no task with id '" + ref.id() + "'")
           : err)));
     }
-    return Future.all(lookups).mapEmpty();
+    return Future.all(lookups).map(all -> {
+      Map<String, Task> finished = new HashMap<>();
+      for (Future<Task> found : lookups) {
+        if (found.result().isFinished()) {
+          finished.put(found.result().id(), found.result());
+        }
+      }
+      return finished;
+    });
   }
 
   /** The canonical body of a create, hashed: two creates with one key must carry the same. */

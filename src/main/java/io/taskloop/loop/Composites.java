@@ -89,8 +89,12 @@ final class Composites {
     }
   }
 
-  /** Starts watching a composite's children (a new composite, or one taken over from another node). */
-  void watch(Task parent) {
+  /**
+   * Starts watching a composite's children (a new composite, or one taken over from another
+   * node); {@code finished} holds children known to have finished (as its create found them),
+   * which need no question to their owner.
+   */
+  void watch(Task parent, Map<String, Task> finished) {
     Composite composite = new Composite(parent);
     running.put(parent.id(), composite);
     if (composite.distinctChildren().isEmpty()) {
@@ -110,6 +114,8 @@ final class Composites {
         } else {
           watchers.onStored(childId, done -> onChildDone(parentId, Outcome.of(done)));
         }
+      } else if (finished.containsKey(childId)) {
+        onChildDone(parentId, Outcome.of(finished.get(childId)));
       } else {
         // On another loop or node, or finished and gone from memory to the store: asked by id.
         watchRemote(parentId, childId, System.nanoTime() + WATCH_FOR_MS * 1_000_000L, WATCH_RETRY_MIN_MS);

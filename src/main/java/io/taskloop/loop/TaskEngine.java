@@ -131,12 +131,11 @@ public final class TaskEngine {
   }
 
   /**
-   * What a task stored on this loop does first: arm its deadline and sleep end (absolute, so a
-   * task taken over keeps its instants), send its first attempt or carry its attempts on, watch
-   * its children or its event. {@code resume} is null for a new task.
+   * A new task's first step: as {@link #start}, but its first outbound attempt waits for the
+   * create to be durable; a composite takes its children given by id that the create found
+   * finished as they were found.
    */
-  /** A new task's first step: as {@link #start}, but its first outbound attempt waits for the create to be durable. */
-  private void startNew(Task task, Future<Void> committed) {
+  private void startNew(Task task, Future<Void> committed, Map<String, Task> finishedRefs) {
     if ((task.isDelayed() || task.type().isOutbound()) && !committed.succeeded()) {
       // A delayed task's instant is armed once its create is durable, so it never starts (and
       // an outbound one never sends) before the create could be lost.
@@ -147,11 +146,20 @@ public final class TaskEngine {
         }
       });
     } else {
-      start(task, null);
+      start(task, null, finishedRefs);
     }
   }
 
   private void start(Task task, Resume resume) {
+    start(task, resume, Map.of());
+  }
+
+  /**
+   * What a task stored on this loop does first: arm its deadline and sleep end (absolute, so a
+   * task taken over keeps its instants), send its first attempt or carry its attempts on, watch
+   * its children or its event. {@code resume} is null for a new task.
+   */
+  private void start(Task task, Resume resume, Map<String, Task> finishedRefs) {
     if (task.isDelayed()) {
       timers.at(task.startAt(), task); // its deadline and first step wait for its start
       return;
@@ -169,7 +177,7 @@ public final class TaskEngine {
           attempts.resume(task, resume);
         }
       }
-      case GATHER, WAIT, WAIT_FOR, SHIELD -> composites.watch(task);
+      case GATHER, WAIT, WAIT_FOR, SHIELD -> composites.watch(task, finishedRefs);
       case EXTERNAL -> { }
     }
   }

@@ -108,6 +108,38 @@ class CrossLoopTest {
     assertEquals(new io.vertx.core.json.JsonArray().add(0).add(1).add(2), done.getJsonArray("result"));
   }
 
+  /** Requests this node has passed from one of its loops to another, from {@code /metrics}. */
+  private double loopForwards() {
+    for (String line : server.get("/metrics").expect(200).raw().split("\n")) {
+      if (line.startsWith("taskloop_forwards_total{") && line.contains("scope=\"loop\"")) {
+        return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+      }
+    }
+    throw new AssertionError("no taskloop_forwards_total{scope=\"loop\"} in /metrics");
+  }
+
+  @Test
+  void aCompositeOverAFinishedTaskOfAnotherLoopAsksItsOwnerOnce() {
+    JsonObject child = server.create(TestServer.sleep(0, "done early"));
+    String childId = child.getString("id");
+    assertEquals("succeeded", server.awaitDone(childId).getString("state"));
+    int childLoop = child.getJsonObject("loop").getInteger("index");
+    for (int attempt = 0; attempt < 12; attempt++) {
+      double before = loopForwards();
+      Resp created = server.sendFresh(HttpMethod.POST, "/v1/tasks", TestServer.single("wait_for", childId)).expect(201);
+      double asked = loopForwards() - before;
+      if (servedBy(created) != childLoop) {
+        // The create's check that the child exists found it finished; the wait_for takes that
+        // record instead of asking the owner again to watch it.
+        assertEquals(1.0, asked, "hops to the child's loop");
+        JsonObject done = server.awaitDone(created.json().getString("id"));
+        assertEquals("done early", done.getString("result"));
+        return;
+      }
+    }
+    throw new AssertionError("no other loop answered in 12 new connections");
+  }
+
   @Test
   void cancellingAGatherCancelsChildrenOnOtherLoops() {
     String[] ids = new String[3];
