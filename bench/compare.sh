@@ -14,13 +14,15 @@
 # disk's fsync cost (pg_test_fsync, and dd with oflag=dsync), the journal's commit latency and
 # batch sizes from /metrics, and (c0) gathers of 10 on the default retention and max_tasks.
 # Everything binds and targets 127.0.0.1; every server started is stopped by its PID.
-# Knobs: AUTH_KEY (none), WARMUP (10s), DURATION (15s), THREADS (2), CONNECTIONS (64), LOOPS (nproc),
+# Knobs: AUTH_KEY (none), WARMUP (40s: a fresh node on ZGC spends its first 25-30 s growing its
+# heap into memory it never touched, each page fault taken by the loop that allocates, at 20-23k
+# create-and-awaits a second against 51-60k after it), DURATION (15s), THREADS (2), CONNECTIONS (64), LOOPS (nproc),
 # BENCH_RETENTION_MS (1000), C0_DURATION (30s, 0 to skip), SCENARIOS (create_await gather10).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$(dirname "$0")/.."
 
-WARMUP=${WARMUP:-10s}
+WARMUP=${WARMUP:-40s}
 DURATION=${DURATION:-15s}
 THREADS=${THREADS:-2}
 CONNECTIONS=${CONNECTIONS:-64}
