@@ -241,6 +241,27 @@ abstract class BackendContractTest {
     assertEquals(reversed, down, "newest first, each once");
   }
 
+  /**
+   * A tenant reads its own tasks, the tenant with no name (tenant NULL in the store, as every
+   * task of a node without auth) reads those with none, and an admin reads all, in both orders.
+   */
+  @Test
+  void listReadsEachTenantApart() {
+    Task plain = born("n1", 0, 1, external());
+    Task acme = bornFor("acme", "n1", 0, 2, external());
+    Task beta = bornFor("beta", "n1", 0, 3, external());
+    Task acmeDone = bornFor("acme", "n1", 0, 4, sleep()).succeed("x", NOW + 1).to();
+    Task plainDone = born("n1", 0, 5, sleep()).succeed("y", NOW + 1).to();
+    commit(plain, acme, beta, acmeDone, plainDone);
+    assertEquals(ids(acme, acmeDone), ids(list("n1", 0, ALL.seenBy("acme"), 0, 10)));
+    assertEquals(ids(acmeDone, acme), ids(bounded(store.list("n1", 0, ALL.seenBy("acme"), Long.MAX_VALUE, 10, true))));
+    assertEquals(ids(acmeDone), ids(list("n1", 0, state(TaskState.SUCCEEDED).seenBy("acme"), 0, 10)));
+    assertEquals(ids(beta), ids(list("n1", 0, ALL.seenBy("beta"), 0, 10)));
+    assertEquals(ids(plain, plainDone), ids(list("n1", 0, ALL.seenBy(""), 0, 10)));
+    assertEquals(ids(plain, acme, beta, acmeDone, plainDone), ids(list("n1", 0, ALL, 0, 10)));
+    assertEquals(List.of(), ids(list("n1", 0, ALL.seenBy("gamma"), 0, 10)));
+  }
+
   // ---------------------------------------------------------------- recovery
 
   @Test
@@ -335,6 +356,12 @@ abstract class BackendContractTest {
 
   static Task born(String node, int loop, long seq, JsonObject spec) {
     TaskSpec decoded = SPECS.decode(spec);
+    return Task.born(node + "-" + loop + "-" + seq, new Owner(node, loop), decoded, null, List.of(), NOW);
+  }
+
+  /** A task of a named tenant, as the journal would hold it. */
+  static Task bornFor(String tenant, String node, int loop, long seq, JsonObject spec) {
+    TaskSpec decoded = SPECS.decodeStored(spec.copy().put("tenant", tenant));
     return Task.born(node + "-" + loop + "-" + seq, new Owner(node, loop), decoded, null, List.of(), NOW);
   }
 

@@ -27,6 +27,31 @@ class SqliteBackendTest extends BackendContractTest {
     return Future.succeededFuture(SqliteBackend.open(dataDir));
   }
 
+  /**
+   * The tenant index holds only named tenants' tasks (a node without auth writes none into it),
+   * and a named tenant's page of the store is still read through it.
+   */
+  @Test
+  void onlyNamedTenantsTasksAreInTheTenantIndexAndTheirListsUseIt() throws Exception {
+    commit(born("n1", 0, 1, external()), born("n1", 0, 2, external()), bornFor("acme", "n1", 0, 3, external()));
+    try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + dataDir.resolve(SqliteBackend.FILE));
+        java.sql.Statement s = c.createStatement()) {
+      java.sql.ResultSet counted = s.executeQuery("SELECT count(*) FROM tasks INDEXED BY tasks_tenant WHERE tenant = 'acme'");
+      assertTrue(counted.next());
+      assertEquals(1, counted.getInt(1));
+      java.sql.ResultSet plan = s.executeQuery("EXPLAIN QUERY PLAN SELECT record FROM tasks WHERE owner = 'n1'"
+          + " AND owner_loop = 0 AND seq > 0 AND tenant = 'acme' ORDER BY seq LIMIT 10");
+      StringBuilder steps = new StringBuilder();
+      while (plan.next()) {
+        steps.append(plan.getString("detail")).append('\n');
+      }
+      assertTrue(steps.toString().contains("tasks_tenant"), "a named tenant's list reads the tenant index:\n" + steps);
+      java.sql.ResultSet index = s.executeQuery("SELECT sql FROM sqlite_master WHERE name = 'tasks_tenant'");
+      assertTrue(index.next());
+      assertTrue(index.getString(1).contains("WHERE tenant IS NOT NULL"), index.getString(1));
+    }
+  }
+
   @Test
   void aFileHasNoOrphans() {
     commit(born("n2", 0, 1, external()));
