@@ -184,7 +184,10 @@ public class Schedules {
     System.out.println("deletes: " + deletes.summary());
     Metrics m3 = Metrics.read();
     System.out.println("after deletes: taskloop_schedules_held=" + m3.get("taskloop_schedules_held") + " ticks " + m3.ticks());
-    List<Fire> fires = readFires(Long.MAX_VALUE, 200);
+    // Every fired task is read back: n a tick for the warm-up, the measured ticks and the
+    // seconds around them, in pages of 1,000 (with a long warm-up a fixed 200 pages cut it short).
+    int pages = (int) Math.min(2_000, (long) n * (WARMUP_TICKS + 90) / 1000 + 10);
+    List<Fire> fires = readFires(Long.MAX_VALUE, pages);
     writeFires(fires, out.resolve(spread ? "every1k-fires.csv" : "cron1k-fires.csv"));
     check(fires, ids, created, anchor, spread ? 1000 : 0, w0, w1, Math.min(w1, deleteStart - 1_000), "measured");
     if (!spread) {

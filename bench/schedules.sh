@@ -13,7 +13,9 @@
 #
 # About 7 minutes for all four. Knobs: TASKLOOP_JAR (target/taskloop.jar), COMMIT (the commit the
 # jar was built from, for the record; default HEAD), JAVA_OPTS (the node's JVM options, README's -XX:+UseZGC),
-# LEAD_S (60: held100k's first ticks this long after its creates begin). Binds and targets
+# LEAD_S (60: held100k's first ticks this long after its creates begin), WARMUP_TICKS (30: cron1k's and
+# every1k's ticks before the measured 30; a fresh node on ZGC grows its heap for minutes at 1,000
+# fires a second, and its loops pay a page fault per first-touched page meanwhile). Binds and targets
 # 127.0.0.1 only; every client run is bounded by `timeout`; stops only the nodes it started, by PID.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -22,6 +24,7 @@ SRC_JAR=${TASKLOOP_JAR:-target/taskloop.jar}
 COMMIT=${COMMIT:-$(git rev-parse --short HEAD)}
 JAVA_OPTS=${JAVA_OPTS--XX:+UseZGC}
 LEAD_S=${LEAD_S:-60}
+WARMUP_TICKS=${WARMUP_TICKS:-30}
 SCENARIOS=${*:-cron1k every1k delayed100k held100k}
 OUT=bench/results/schedules-$(date -u +%Y%m%dT%H%M%SZ)
 mkdir -p "$OUT"
@@ -75,7 +78,7 @@ for SC in $SCENARIOS; do
     sleep 0.5
   done
   echo "$SC: node pid $TL: env ${ENVS[*]} java $JAVA_OPTS -jar $JAR" | tee -a "$OUT/provenance.txt"
-  CMD="java -Dlead.s=$LEAD_S -cp $JAR bench/Schedules.java $SC http://127.0.0.1:$PORT $TL $DIR"
+  CMD="java -Dlead.s=$LEAD_S -Dwarmup.ticks=$WARMUP_TICKS -cp $JAR bench/Schedules.java $SC http://127.0.0.1:$PORT $TL $DIR"
   echo "\$ $CMD" > "$DIR/result.txt"
   echo "started $(date -u +%H:%M:%S), loadavg $(cat /proc/loadavg)" >> "$DIR/result.txt"
   rc=0
