@@ -39,8 +39,8 @@ import java.util.regex.Pattern;
  *     get      GET /v1/tasks/{id} (100 running externals, cycled), timed after `warmup` rounds
  *              and at least `warmup_s` seconds of the same rounds: the first minute of three
  *              fresh JVMs (and of this one) is JIT compilation on the same two cores, and a
- *              count of 500-20,000 rounds measured that, not the nodes in service (cross-node
- *              p99 2.5-5.5 ms in the first minute against 0.45-1.2 ms after it, 2026-12-07)
+ *              count of 500-20,000 rounds measured that, not the nodes in service (figures in
+ *              BENCHMARKS.md, "Warm nodes, and one round trip fewer")
  *     complete POST /v1/tasks/{id}/complete on a fresh external each time
  *     event    PUT /v1/events/{fresh name} while an `event` task created on OWNER/own waits on
  *              it; targets own (same node as the waiter) and other. Besides the PUT's own

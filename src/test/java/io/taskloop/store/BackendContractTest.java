@@ -355,14 +355,16 @@ abstract class BackendContractTest {
   }
 
   static Task born(String node, int loop, long seq, JsonObject spec) {
-    TaskSpec decoded = SPECS.decode(spec);
-    return Task.born(node + "-" + loop + "-" + seq, new Owner(node, loop), decoded, null, List.of(), NOW);
+    return born(node, loop, seq, SPECS.decode(spec));
   }
 
   /** A task of a named tenant, as the journal would hold it. */
   static Task bornFor(String tenant, String node, int loop, long seq, JsonObject spec) {
-    TaskSpec decoded = SPECS.decodeStored(spec.copy().put("tenant", tenant));
-    return Task.born(node + "-" + loop + "-" + seq, new Owner(node, loop), decoded, null, List.of(), NOW);
+    return born(node, loop, seq, SPECS.decodeStored(spec.copy().put("tenant", tenant)));
+  }
+
+  private static Task born(String node, int loop, long seq, TaskSpec spec) {
+    return Task.born(node + "-" + loop + "-" + seq, new Owner(node, loop), spec, null, List.of(), NOW);
   }
 
   static EventView event(String name, long version, Object payload) {
