@@ -18,6 +18,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.MessageCodec;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -25,7 +26,13 @@ import java.util.List;
  * The codec of messages between loops. Within a JVM it passes the object itself: commands and
  * task records are immutable, so sharing the reference is safe and nothing is serialized.
  * Between nodes it writes JSON ({@code {"k": kind, "v": value}}); only the commands that can
- * cross nodes, and their answers, have a wire form.
+ * cross nodes, and their answers, have a wire form. A task record, the answer most often sent,
+ * goes as the text its owner already made for its journal and its own answers
+ * ({@link Task#json()}), and the other side keeps that text for its answer: the JSON object's
+ * frame, built without the object on one side and not encoded again on the other. Such a frame
+ * ends with a newline, which any JSON reader skips; a frame without it (from a node that encoded
+ * the object, whose bytes may escape characters differently) is read the longer way, and the
+ * record's text made here.
  */
 public final class WireCodec implements MessageCodec<Object, Object> {
 
@@ -35,14 +42,41 @@ public final class WireCodec implements MessageCodec<Object, Object> {
   private final SpecDecoder decoder = new SpecDecoder(Integer.MAX_VALUE, 10_000,
       new OutboundGuard(List.of("*"), List.of()));
 
+  /** How a frame holding one task record begins: the JSON object's encoding of {"k": "Task", "v": record}. */
+  private static final byte[] TASK_FRAME = "{\"k\":\"Task\",\"v\":".getBytes(StandardCharsets.UTF_8);
+
   @Override
   public void encodeToWire(Buffer buffer, Object o) {
+    if (o instanceof Task t) {
+      byte[] record = t.json().getBytes(StandardCharsets.UTF_8);
+      buffer.appendInt(TASK_FRAME.length + record.length + 2).appendBytes(TASK_FRAME).appendBytes(record)
+          .appendByte((byte) '}').appendByte((byte) '\n');
+      return;
+    }
     JsonFrames.write(buffer, encode(o));
   }
 
   @Override
   public Object decodeFromWire(int pos, Buffer buffer) {
+    int length = buffer.getInt(pos);
+    if (isTaskFrame(pos + 4, length, buffer)) {
+      int from = pos + 4 + TASK_FRAME.length;
+      return TaskJson.fromText(buffer.getString(from, pos + 4 + length - 2, "UTF-8"), decoder);
+    }
     return decode(JsonFrames.read(pos, buffer));
+  }
+
+  /** A frame of one task record as {@link #encodeToWire} writes it. */
+  private static boolean isTaskFrame(int at, int length, Buffer buffer) {
+    if (length <= TASK_FRAME.length + 2 || buffer.getByte(at + length - 1) != '\n' || buffer.getByte(at + length - 2) != '}') {
+      return false;
+    }
+    for (int i = 0; i < TASK_FRAME.length; i++) {
+      if (buffer.getByte(at + i) != TASK_FRAME[i]) {
+        return false;
+      }
+    }
+    return true;
   }
 
   @Override

@@ -254,6 +254,12 @@ public final class Task {
     json = null;
   }
 
+  /** The text this record was read from, which {@link TaskJson#text} makes of it again ({@link TaskJson#fromText}). */
+  void readFrom(String text) {
+    json = text;
+    EncodedRecently.add(this);
+  }
+
   /** The sequence number that ends the id ({@code <node>-<loop>-<seq>}): the order tasks were made in on their loop. */
   public long seq() {
     return seqOf(id);

@@ -130,6 +130,18 @@ public final class TaskJson {
   }
 
   /**
+   * Reads a task back from the text {@link #text} made of it on another node, and keeps that
+   * text as the record's {@link Task#json()}: the text is what this record encodes to (a record
+   * read back writes the same characters again), so a node that answers with a task another
+   * node sent it writes the bytes it received instead of encoding them anew.
+   */
+  public static Task fromText(String text, SpecDecoder decoder) {
+    Task task = fromJson(new JsonObject(text), decoder);
+    task.readFrom(text);
+    return task;
+  }
+
+  /**
    * Reads a task back from its JSON: how a task record crosses from one node to another. The
    * spec view decodes as a spec whose children are given by id, which is what they are.
    */

@@ -75,6 +75,12 @@ class TaskJsonTextTest {
       Task t = TaskJson.fromJson(json, SPECS);
       assertEquals(TaskJson.task(t).encode(), TaskJson.text(t), "record " + json.getString("id"));
       assertEquals(t.json(), TaskJson.text(t));
+      // Read back from its text (another node's answer), a record keeps that text, and it is
+      // what the record read back encodes to: answering it again cannot change a character.
+      Task back = TaskJson.fromText(t.json(), SPECS);
+      assertEquals(t.json(), back.json(), "record " + json.getString("id") + " read from its text");
+      assertEquals(t.json(), TaskJson.text(back), "record " + json.getString("id") + " encoded again");
+      assertEquals(TaskJson.task(t), TaskJson.task(back));
     }
   }
 
