@@ -48,9 +48,10 @@ public final class WireCodec implements MessageCodec<Object, Object> {
   @Override
   public void encodeToWire(Buffer buffer, Object o) {
     if (o instanceof Task t) {
-      byte[] record = t.json().getBytes(StandardCharsets.UTF_8);
-      buffer.appendInt(TASK_FRAME.length + record.length + 2).appendBytes(TASK_FRAME).appendBytes(record)
-          .appendByte((byte) '}').appendByte((byte) '\n');
+      // The text is written into the frame as UTF-8 at once, and the frame's length set after it.
+      int start = buffer.length();
+      buffer.appendInt(0).appendBytes(TASK_FRAME).appendString(t.json()).appendByte((byte) '}').appendByte((byte) '\n');
+      buffer.setInt(start, buffer.length() - start - 4);
       return;
     }
     JsonFrames.write(buffer, encode(o));

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import io.taskloop.task.OutboundGuard;
 import io.taskloop.task.Owner;
 import io.taskloop.task.Problem;
+import io.taskloop.task.SleepSpec;
 import io.taskloop.task.SpecDecoder;
 import io.taskloop.task.Task;
 import io.taskloop.task.TaskJson;
@@ -31,7 +32,7 @@ class WireCodecTest {
     JsonObject spec = new JsonObject().put("type", "sleep").put("delay_ms", 0).put("name", "caf\u00e9 \"q\"")
         .put("result", new JsonObject().put("rows", new JsonArray().add(1).add(2.5).addNull()).put("\u4e2d", "\ud83d\ude00"));
     Task born = Task.born("n1-0-7", new Owner("n1", 0), specs.decode(spec), null, List.of(), 1_764_900_000_000L);
-    return born.succeed(((io.taskloop.task.SleepSpec) born.spec()).result(), 1_764_900_000_004L).to();
+    return born.succeed(((SleepSpec) born.spec()).result(), 1_764_900_000_004L).to();
   }
 
   @Test
@@ -47,6 +48,11 @@ class WireCodecTest {
     Task back = assertInstanceOf(Task.class, codec.decodeFromWire(0, buffer));
     assertEquals(task.json(), back.json());
     assertEquals(TaskJson.task(task), TaskJson.task(back));
+    // Framed after other bytes, as the event bus frames a message, it reads back the same.
+    Buffer after = Buffer.buffer().appendString("xyz");
+    codec.encodeToWire(after, task);
+    assertEquals(buffer.getInt(0), after.getInt(3));
+    assertEquals(task.json(), assertInstanceOf(Task.class, codec.decodeFromWire(3, after)).json());
   }
 
   /** A frame from a node that encodes the object: its text may escape differently, so the record's text is made here. */
