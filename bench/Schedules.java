@@ -403,7 +403,7 @@ public class Schedules {
           .setDefaultHost("127.0.0.1").setDefaultPort(port));
       try {
         Resp r = c.request(new RequestOptions().setMethod(HttpMethod.GET).setURI("/v1/cluster").setTimeout(10_000))
-            .compose(req -> req.send()).compose(resp -> resp.body().map(bd -> new Resp(resp.statusCode(), bd)))
+            .compose(req -> req.send().compose(resp -> resp.body().map(bd -> new Resp(resp.statusCode(), bd))))
             .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         System.out.println("GET /v1/cluster (" + how + "): " + r.status() + " in " + (System.currentTimeMillis() - t) + " ms");
       } catch (Exception e) {
@@ -588,8 +588,10 @@ public class Schedules {
     if (body != null) {
       o.putHeader("Content-Type", "application/json");
     }
-    return client.request(o).compose(req -> body == null ? req.send() : req.send(body))
-        .compose(resp -> resp.body().map(b -> new Resp(resp.statusCode(), b)));
+    // The body is asked for on the event loop as the response comes, not from the caller's
+    // thread afterwards, which may be too late to see its first chunks.
+    return client.request(o).compose(req -> (body == null ? req.send() : req.send(body))
+        .compose(resp -> resp.body().map(b -> new Resp(resp.statusCode(), b))));
   }
 
   static JsonObject get(String uri) throws Exception {

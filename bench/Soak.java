@@ -149,8 +149,8 @@ public class Soak {
   }
 
   private static long held(HttpClient client) throws Exception {
-    JsonObject cluster = client.request(HttpMethod.GET, "/v1/cluster").compose(req -> req.send())
-        .compose(resp -> resp.body()).map(Buffer::toJsonObject)
+    JsonObject cluster = client.request(HttpMethod.GET, "/v1/cluster")
+        .compose(req -> req.send().compose(resp -> resp.body())).map(Buffer::toJsonObject)
         .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     return cluster.getJsonArray("nodes").getJsonObject(0).getLong("tasks_held");
   }

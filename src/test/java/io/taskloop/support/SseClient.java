@@ -1,5 +1,7 @@
 package io.taskloop.support;
 
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
@@ -42,12 +44,28 @@ public final class SseClient {
     RequestOptions options = new RequestOptions().setMethod(HttpMethod.GET).setHost("127.0.0.1").setPort(port).setURI(path);
     headers.forEach(options::putHeader);
     SseClient sse = new SseClient(client);
-    // Handlers are set on the event loop as the response arrives, before any of its body can.
-    sse.response = TestServer.bounded(client.request(options).compose(r -> r.send()).onSuccess(response -> {
+    sse.response = TestServer.bounded(streaming(client, options, response -> {
       response.handler(sse::onChunk);
       response.endHandler(v -> sse.ended.countDown());
     }));
     return sse;
+  }
+
+  /**
+   * Sends a request whose body is read as it arrives, with {@code reading} setting the
+   * response's handlers before any of the body can be handed on. Vert.x drops body chunks that
+   * arrive before a handler is set, so a listener added from the test's thread after the chain
+   * is built is too late whenever that thread is descheduled for a moment: the response's head
+   * and first chunks may come and go meanwhile (seen under the full suite as a stream's first
+   * events missing). Here the listener is added on the event loop before the request is sent.
+   */
+  public static Future<HttpClientResponse> streaming(HttpClient client, RequestOptions options,
+      Handler<HttpClientResponse> reading) {
+    return client.request(options).compose(request -> {
+      Future<HttpClientResponse> response = request.response().onSuccess(reading);
+      request.end();
+      return response;
+    });
   }
 
   private synchronized void onChunk(Buffer chunk) {

@@ -54,7 +54,7 @@ public final class Watching implements AutoCloseable {
     this.streamClient = vertx.createHttpClient();
     RequestOptions stream = new RequestOptions().setMethod(HttpMethod.GET).setHost("127.0.0.1").setPort(server.node.port())
         .setURI("/v1/stream");
-    TestServer.bounded(streamClient.request(stream).compose(r -> r.send()).onSuccess(response -> response.handler(this::onChunk)));
+    TestServer.bounded(SseClient.streaming(streamClient, stream, response -> response.handler(this::onChunk)));
     this.polls = WebClient.create(vertx, new WebClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(server.node.port()),
         new PoolOptions().setHttp1MaxSize(256));
   }
