@@ -17,7 +17,8 @@
 # Knobs: AUTH_KEY (none), WARMUP (40s: a fresh node on ZGC spends its first 25-30 s growing its
 # heap into memory it never touched, each page fault taken by the loop that allocates, at 20-23k
 # create-and-awaits a second against 51-60k after it), DURATION (15s), THREADS (2), CONNECTIONS (64), LOOPS (nproc),
-# BENCH_RETENTION_MS (1000), C0_DURATION (30s, 0 to skip), SCENARIOS (create_await gather10).
+# BENCH_RETENTION_MS (1000), C0_DURATION (30s, 0 to skip), SCENARIOS (create_await gather10),
+# JAVA_OPTS (none; JVM flags for every variant, e.g. -XX:+UseZGC as README starts the node).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$(dirname "$0")/.."
@@ -100,8 +101,9 @@ start_variant() {
       envs+=("TASKLOOP_POSTGRES_URL=$PG_URL")
     fi
   done
-  TL_CMD="env ${envs[*]} java -jar $jar"
-  env "${envs[@]}" java -jar "$jar" > "$OUT/taskloop-$label.log" 2>&1 &
+  TL_CMD="env ${envs[*]} java ${JAVA_OPTS:+$JAVA_OPTS }-jar $jar"
+  # shellcheck disable=SC2086 # JAVA_OPTS is a list of JVM flags
+  env "${envs[@]}" java ${JAVA_OPTS:-} -jar "$jar" > "$OUT/taskloop-$label.log" 2>&1 &
   TL_PID=$!
   STARTED+=("$TL_PID")
   wait_ready "http://127.0.0.1:$TL_PORT/health/ready" "$TL_PID" "$OUT/taskloop-$label.log"

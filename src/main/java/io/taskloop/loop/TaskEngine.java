@@ -32,7 +32,8 @@ import java.util.function.Consumer;
  */
 public final class TaskEngine {
 
-  private static final long SWEEP_EVERY_MS = 1_000;
+  /** Retention's beat: each takes out at most a slice of expired tasks (see {@link Retention}). */
+  private static final long SWEEP_EVERY_MS = 50;
 
   private final Vertx vertx;
   private final NodeContext node;
@@ -79,7 +80,7 @@ public final class TaskEngine {
     this.composites = new Composites(vertx, node, link, table, path, watchers);
     this.events = new EventTable(vertx, link, clock, journal);
     this.eventWaits = new EventWaits(node, link, table, path);
-    this.retention = new Retention(node, table, path, keys, events);
+    this.retention = new Retention(vertx, node, table, path, keys, events);
     this.admission = new Admission(node, link, table, path, keys, retention::makeRoom, this::startNew, this::undo);
     this.scheduler = new Scheduler(vertx, node, link);
     timers.onDue(this::onDue);
@@ -93,13 +94,14 @@ public final class TaskEngine {
   }
 
   void startSweeping() {
-    sweepTimer = vertx.setPeriodic(SWEEP_EVERY_MS, id -> retention.sweep());
+    sweepTimer = vertx.setPeriodic(SWEEP_EVERY_MS, id -> retention.sweepSlice());
   }
 
   void stop() {
     path.replication().stop();
     attempts.close();
     vertx.cancelTimer(sweepTimer);
+    retention.stop();
     timers.stop();
     scheduler.stop();
   }
