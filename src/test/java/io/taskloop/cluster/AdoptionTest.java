@@ -58,7 +58,10 @@ class AdoptionTest {
     cluster.crash(2);
     TestServer a = cluster.node(0);
     TestServer b = cluster.node(1);
-    TestServer.within(30, "the external task is adopted", () -> a.get("/v1/tasks/" + ext).status() == 200);
+    // Each survivor learns of the crash on its own; until then a read it sent to the dead node
+    // answers 503 with "retry" (its tasks are being adopted), so both are waited for.
+    TestServer.within(30, "the external task is adopted, as both survivors see",
+        () -> a.get("/v1/tasks/" + ext).status() == 200 && b.get("/v1/tasks/" + ext).status() == 200);
     JsonObject adopted = b.task(ext);
     assertEquals("running", adopted.getString("state"));
     assertNotEquals(victim.node.id(), adopted.getJsonObject("loop").getString("node"), "a survivor owns it now");
