@@ -17,7 +17,7 @@ import java.util.List;
  * <p>The loop's own beat ({@link #sweepSlice}) takes expired tasks out a slice at a time, each
  * slice its own turn of the loop a millisecond after the last, so what arrives meanwhile is
  * answered in between: a second's worth taken out in one go, at 30,000 finishes a second on a
- * loop, held it 10-28 ms, and that was the p99 of create-and-await.
+ * loop, held it 8-28 ms, and that was the p99 of create-and-await.
  */
 final class Retention {
 
