@@ -12,8 +12,18 @@ import java.util.List;
  */
 public interface Backend extends AutoCloseable {
 
-  /** Writes the batch in one transaction; it fails as a whole. */
+  /** Writes the batch in one transaction; it fails as a whole. The answer comes once it is durable. */
   Future<Void> commit(List<Write> batch);
+
+  /**
+   * As {@link #commit(List)}, for a store that can take the next batch before this one is
+   * durable: it runs {@code written} (on any thread) once the batch is written, and answers
+   * once it is durable. SQLite syncs its WAL on a thread of its own while the next batch is
+   * written. A store that cannot never runs {@code written}: its answer is then the signal.
+   */
+  default Future<Void> commit(List<Write> batch, Runnable written) {
+    return commit(batch);
+  }
 
   /** A task by id, or null. */
   Future<Task> read(String id);

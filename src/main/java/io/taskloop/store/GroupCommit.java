@@ -281,9 +281,17 @@ public final class GroupCommit implements Journal {
       return;
     }
     long started = System.nanoTime();
+    // The next batch is taken once this one is written, which for SQLite comes before it is
+    // durable (Backend#commit(List, Runnable)); for a store that says nothing, once it is.
+    AtomicBoolean handedOn = new AtomicBoolean();
+    Runnable takeNext = () -> {
+      if (handedOn.compareAndSet(false, true)) {
+        lingerThenNext();
+      }
+    };
     Future<Void> committed;
     try {
-      committed = backend.commit(writes);
+      committed = backend.commit(writes, takeNext);
     } catch (RuntimeException ex) {
       committed = Future.failedFuture(ex);
     }
@@ -293,11 +301,38 @@ public final class GroupCommit implements Journal {
       if (ar.succeeded()) {
         recovered();
         settle(batch, null);
-        lingerThenNext();
+        takeNext.run();
+      } else if (handedOn.get()) {
+        unsynced(batch, ar.cause());
       } else {
         failed(batch, ar.cause());
       }
     });
+  }
+
+  /**
+   * A batch that was written but could not be made durable, while the next batch may already be
+   * committing: the store takes no more commits (see {@link WalSync}), so every client waiting
+   * here gets the 503 at once, and the loops' own changes go back to the front of the queue,
+   * where the next commit fails on them as long as the store stays stopped.
+   */
+  private void unsynced(List<Entry> batch, Throwable cause) {
+    LOG.error("the journal could not make {} changes durable in {}: {}", batch.size(), backend.name(), cause.toString());
+    failing = true;
+    List<Entry> refused = new ArrayList<>();
+    List<Entry> again = new ArrayList<>();
+    for (Entry e : batch) {
+      (e.mustLand() ? again : refused).add(e);
+    }
+    settle(refused, Problem.unavailable("the journal wrote this change but could not make it durable ("
+        + cause.getMessage() + "); the node stops taking changes, and after its restart the change may or may not be there"));
+    for (int i = again.size() - 1; i >= 0; i--) {
+      queued.addAndGet(again.get(i).writes().size());
+      queue.addFirst(again.get(i));
+    }
+    if (committing.compareAndSet(false, true)) {
+      next();
+    }
   }
 
   /**

@@ -32,10 +32,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The journal in one SQLite file, {@code <data_dir>/taskloop.db}, through xerial's sqlite-jdbc:
- * WAL with {@code synchronous=FULL}, so a commit is on disk when it returns. JDBC blocks, so it
- * never runs on an event loop: commits run on one thread of their own, reads on another (WAL
- * lets readers run beside the writer). The schema is Flyway's, from {@code db/sqlite}.
+ * The journal in one SQLite file, {@code <data_dir>/taskloop.db}, through xerial's sqlite-jdbc,
+ * in WAL mode. A commit is answered once it is on disk: the writer commits with
+ * {@code synchronous=NORMAL} and {@link WalSync} syncs the WAL after it, which is what
+ * {@code FULL} does inside the commit, so the next batch is written while the disk syncs this one.
+ * JDBC blocks, so it never runs on an event loop: commits run on one thread of their own, reads
+ * on another (WAL lets readers run beside the writer). The schema is Flyway's, from {@code db/sqlite}.
  */
 public final class SqliteBackend implements Backend {
 
@@ -74,8 +76,12 @@ public final class SqliteBackend implements Backend {
 
   private final long walRestartEveryNs;
 
-  private SqliteBackend(Path file, Connection writer, Connection reader, Connection checkpointer, long walRestartEveryNs) {
+  private final WalSync sync;
+
+  private SqliteBackend(Path file, Connection writer, Connection reader, Connection checkpointer, long walRestartEveryNs,
+      Runnable beforeSync) {
     this.walRestartEveryNs = walRestartEveryNs;
+    this.sync = new WalSync(file.resolveSibling(file.getFileName() + "-wal"), beforeSync);
     this.file = file;
     this.checkpointer = checkpointer;
     this.decoder = StoredRecords.decoder();
@@ -104,26 +110,38 @@ public final class SqliteBackend implements Backend {
 
   /** With the writer finishing a checkpoint at most every {@code walRestartEveryNs} (tests use 0). */
   static SqliteBackend open(Path dataDir, long walRestartEveryNs) throws Exception {
+    return open(dataDir, walRestartEveryNs, () -> { });
+  }
+
+  /** With {@code beforeSync} run before each sync of the WAL (tests hold a sync with it). */
+  static SqliteBackend open(Path dataDir, long walRestartEveryNs, Runnable beforeSync) throws Exception {
     Files.createDirectories(dataDir);
     Path file = dataDir.resolve(FILE);
     String url = "jdbc:sqlite:" + file.toAbsolutePath();
     Flyway.configure().dataSource(url, null, null).locations("classpath:db/sqlite").load().migrate();
-    Connection writer = connect(url);
+    // The writer's commits are synced by WalSync, after them; the others' settings only matter
+    // to their checkpoints, which sync the WAL and the database file under either.
+    Connection writer = connect(url, "NORMAL");
     writer.setAutoCommit(false);
-    Connection reader = connect(url);
-    return new SqliteBackend(file, writer, reader, connect(url), walRestartEveryNs);
+    Connection reader = connect(url, "FULL");
+    return new SqliteBackend(file, writer, reader, connect(url, "FULL"), walRestartEveryNs, beforeSync);
   }
 
-  private static Connection connect(String url) throws SQLException {
+  private static Connection connect(String url, String synchronous) throws SQLException {
     Connection c = DriverManager.getConnection(url);
     try (Statement s = c.createStatement()) {
       s.execute("PRAGMA journal_mode=WAL");
-      s.execute("PRAGMA synchronous=FULL");
+      s.execute("PRAGMA synchronous=" + synchronous);
       s.execute("PRAGMA busy_timeout=10000");
       // Checkpoints run on their own thread (checkpoint()), never inside a commit.
       s.execute("PRAGMA wal_autocheckpoint=0");
     }
     return c;
+  }
+
+  /** WAL syncs made so far. */
+  long syncs() {
+    return sync.syncs();
   }
 
   public Path file() {
@@ -139,7 +157,18 @@ public final class SqliteBackend implements Backend {
 
   @Override
   public Future<Void> commit(List<Write> batch) {
-    return on(writes, () -> {
+    return commit(batch, () -> { });
+  }
+
+  /** Written on the commit thread; durable once {@link WalSync} has synced the WAL after it. */
+  @Override
+  public Future<Void> commit(List<Write> batch, Runnable written) {
+    Promise<Void> durable = Promise.promise();
+    on(writes, () -> {
+      if (sync.broken() != null) {
+        throw new IllegalStateException("the WAL could not be synced earlier (" + sync.broken().getMessage()
+            + "); the store takes commits again once the node restarts");
+      }
       int limit = Math.max(EXPIRE_PER_COMMIT, 2 * batch.size());
       int deleted;
       try {
@@ -154,8 +183,11 @@ public final class SqliteBackend implements Backend {
         expiredChunk(deleted, limit);
       }
       restartWal();
+      sync.after(durable);
+      written.run();
       return null;
-    });
+    }).onFailure(durable::tryFail);
+    return durable.future();
   }
 
   private void write(List<Write> batch) throws SQLException {
@@ -500,6 +532,7 @@ public final class SqliteBackend implements Backend {
     reads.shutdown();
     try {
       writes.awaitTermination(5, java.util.concurrent.TimeUnit.SECONDS);
+      sync.close(5_000);
       reads.awaitTermination(5, java.util.concurrent.TimeUnit.SECONDS);
       writer.close();
       reader.close();

@@ -2,6 +2,8 @@ package io.taskloop.store;
 
 import static io.taskloop.support.TestServer.bounded;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -13,6 +15,8 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -49,6 +53,73 @@ class SqliteBackendTest extends BackendContractTest {
       java.sql.ResultSet index = s.executeQuery("SELECT sql FROM sqlite_master WHERE name = 'tasks_tenant'");
       assertTrue(index.next());
       assertTrue(index.getString(1).contains("WHERE tenant IS NOT NULL"), index.getString(1));
+    }
+  }
+
+  /**
+   * The writer commits without a sync of its own and the WAL is synced after it: a commit is
+   * answered only once that sync is done, and the next batch is written while it runs. Here the
+   * first sync is held: the first commit stays unanswered (though written: another connection
+   * reads it), the second is written meanwhile, and both answer once the sync goes on.
+   */
+  @Test
+  void aCommitAnswersOnlyOnceTheWalIsSyncedAndTheNextIsWrittenMeanwhile() throws Exception {
+    store.close();
+    CountDownLatch syncing = new CountDownLatch(1);
+    CountDownLatch goOn = new CountDownLatch(1);
+    store = SqliteBackend.open(dataDir, 250_000_000L, () -> {
+      syncing.countDown();
+      await(goOn);
+    });
+    CountDownLatch firstWritten = new CountDownLatch(1);
+    CountDownLatch secondWritten = new CountDownLatch(1);
+    Future<Void> first = store.commit(List.of(new Write.TaskRecord(born("n1", 0, 1, external()))), firstWritten::countDown);
+    await(syncing);
+    assertTrue(firstWritten.getCount() == 0, "the sync began after the write");
+    Future<Void> second = store.commit(List.of(new Write.TaskRecord(born("n1", 0, 2, external()))), secondWritten::countDown);
+    await(secondWritten);
+    assertFalse(first.isComplete(), "the first commit answered before its sync");
+    assertFalse(second.isComplete(), "the second commit answered before its sync");
+    assertEquals("n1-0-2", read("n1-0-2").id(), "written, though not yet answered");
+    goOn.countDown();
+    bounded(first);
+    bounded(second);
+    assertEquals(2, ((SqliteBackend) store).syncs(), "the second commit came after the first sync had begun: one sync each");
+  }
+
+  /**
+   * A sync that fails leaves the WAL's state on disk unknown: the commits it covered fail, and so
+   * does every later one, so nothing more is answered as durable until the node restarts.
+   */
+  @Test
+  void aFailedSyncFailsItsCommitsAndStopsTheStore() throws Exception {
+    store.close();
+    java.util.concurrent.atomic.AtomicBoolean fail = new java.util.concurrent.atomic.AtomicBoolean(true);
+    store = SqliteBackend.open(dataDir, 250_000_000L, () -> {
+      if (fail.get()) {
+        throw new IllegalStateException("no space left on device");
+      }
+    });
+    Future<Void> first = store.commit(List.of(new Write.TaskRecord(born("n1", 0, 1, external()))));
+    Exception refused = assertThrows(Exception.class, () -> bounded(first));
+    assertTrue(String.valueOf(refused.getMessage()).contains("no space left on device"), refused.toString());
+    fail.set(false);
+    Exception later = assertThrows(Exception.class,
+        () -> bounded(store.commit(List.of(new Write.TaskRecord(born("n1", 0, 2, external()))))));
+    assertTrue(String.valueOf(later.getMessage()).contains("restarts"), later.toString());
+    assertNull(read("n1-0-2"), "a commit after the failed sync is not written");
+
+    store.close();
+    store = SqliteBackend.open(dataDir);
+    bounded(store.commit(List.of(new Write.TaskRecord(born("n1", 0, 3, external())))));
+    assertEquals("n1-0-3", read("n1-0-3").id(), "reopened, the store takes commits again");
+  }
+
+  private static void await(CountDownLatch latch) {
+    try {
+      assertTrue(latch.await(10, TimeUnit.SECONDS), "not reached within 10 s");
+    } catch (InterruptedException e) {
+      throw new AssertionError(e);
     }
   }
 
