@@ -183,8 +183,10 @@ public final class SqliteBackend implements Backend {
         expiredChunk(deleted, limit);
       }
       restartWal();
-      sync.after(durable);
+      // In this order: whoever waits hears the batch is written before its sync can answer
+      // (GroupCommit tells a sync that failed from a commit that did by it).
       written.run();
+      sync.after(durable);
       return null;
     }).onFailure(durable::tryFail);
     return durable.future();

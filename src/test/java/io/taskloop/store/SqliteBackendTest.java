@@ -73,17 +73,21 @@ class SqliteBackendTest extends BackendContractTest {
     });
     CountDownLatch firstWritten = new CountDownLatch(1);
     CountDownLatch secondWritten = new CountDownLatch(1);
-    Future<Void> first = store.commit(List.of(new Write.TaskRecord(born("n1", 0, 1, external()))), firstWritten::countDown);
-    await(syncing);
-    assertTrue(firstWritten.getCount() == 0, "the sync began after the write");
-    Future<Void> second = store.commit(List.of(new Write.TaskRecord(born("n1", 0, 2, external()))), secondWritten::countDown);
-    await(secondWritten);
-    assertFalse(first.isComplete(), "the first commit answered before its sync");
-    assertFalse(second.isComplete(), "the second commit answered before its sync");
-    assertEquals("n1-0-2", read("n1-0-2").id(), "written, though not yet answered");
-    goOn.countDown();
-    bounded(first);
-    bounded(second);
+    try {
+      Future<Void> first = store.commit(List.of(new Write.TaskRecord(born("n1", 0, 1, external()))), firstWritten::countDown);
+      await(firstWritten);
+      await(syncing);
+      Future<Void> second = store.commit(List.of(new Write.TaskRecord(born("n1", 0, 2, external()))), secondWritten::countDown);
+      await(secondWritten);
+      assertFalse(first.isComplete(), "the first commit answered before its sync");
+      assertFalse(second.isComplete(), "the second commit answered before its sync");
+      assertEquals("n1-0-2", read("n1-0-2").id(), "written, though not yet answered");
+      goOn.countDown();
+      bounded(first);
+      bounded(second);
+    } finally {
+      goOn.countDown();
+    }
     assertEquals(2, ((SqliteBackend) store).syncs(), "the second commit came after the first sync had begun: one sync each");
   }
 
