@@ -9,8 +9,8 @@
 #   bash bench/perf.sh create_await                     # sqlite, as the node defaults
 #   TASKLOOP_STORE=memory bash bench/perf.sh gather10
 #
-# Knobs: JAR (target/taskloop.jar), WARMUP (30s, not recorded), DURATION (10s, recorded),
-# CONNECTIONS (64), TOP (30), FREQ (1999 Hz). Frame pointers and perf's sampling slow the node,
+# Knobs: JAR (target/taskloop.jar), WARMUP (40s, not recorded: past the heap growth of a fresh
+# ZGC node), DURATION (10s, recorded), CONNECTIONS (64), TOP (30), FREQ (1999 Hz). Frame pointers and perf's sampling slow the node,
 # so read shares, not rates. The node binds 127.0.0.1 and is stopped by its PID.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -18,7 +18,7 @@ cd "$(dirname "$0")/.."
 
 SCENARIO=${1:-create_await}
 JAR=${JAR:-target/taskloop.jar}
-WARMUP=${WARMUP:-30s}
+WARMUP=${WARMUP:-40s}
 DURATION=${DURATION:-10}
 DURATION=${DURATION%s}
 CONNECTIONS=${CONNECTIONS:-64}

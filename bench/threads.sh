@@ -8,15 +8,15 @@
 #   bash bench/threads.sh create_await        # or gather10, create_sleep0
 #   TASKLOOP_STORE=memory bash bench/threads.sh create_await
 #
-# Knobs: JAR (target/taskloop.jar), WARMUP (30s), DURATION (15s), CONNECTIONS (64), TOP (8),
-# TASKLOOP_STORE (sqlite). The node binds 127.0.0.1 and is stopped by its PID.
+# Knobs: JAR (target/taskloop.jar), WARMUP (40s, past the heap growth of a fresh ZGC node),
+# DURATION (15s), CONNECTIONS (64), TOP (8), TASKLOOP_STORE (sqlite). The node binds 127.0.0.1 and is stopped by its PID.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$(dirname "$0")/.."
 
 SCENARIO=${1:-create_await}
 JAR=${JAR:-target/taskloop.jar}
-WARMUP=${WARMUP:-30s}
+WARMUP=${WARMUP:-40s}
 DURATION=${DURATION:-15s}
 CONNECTIONS=${CONNECTIONS:-64}
 TOP=${TOP:-8}
