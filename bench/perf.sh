@@ -10,8 +10,9 @@
 #   TASKLOOP_STORE=memory bash bench/perf.sh gather10
 #
 # Knobs: JAR (target/taskloop.jar), WARMUP (40s, not recorded: past the heap growth of a fresh
-# ZGC node), DURATION (10s, recorded), CONNECTIONS (64), TOP (30), FREQ (1999 Hz). Frame pointers and perf's sampling slow the node,
-# so read shares, not rates. The node binds 127.0.0.1 and is stopped by its PID.
+# ZGC node), DURATION (10s, recorded), CONNECTIONS (64), TOP (30), FREQ (1999 Hz). Frame
+# pointers and perf's sampling slow the node, so read shares, not rates. The node binds
+# 127.0.0.1 and is stopped by its PID.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$(dirname "$0")/.."

@@ -9,7 +9,8 @@
 #   TASKLOOP_STORE=memory bash bench/threads.sh create_await
 #
 # Knobs: JAR (target/taskloop.jar), WARMUP (40s, past the heap growth of a fresh ZGC node),
-# DURATION (15s), CONNECTIONS (64), TOP (8), TASKLOOP_STORE (sqlite). The node binds 127.0.0.1 and is stopped by its PID.
+# DURATION (15s), CONNECTIONS (64), TOP (8), TASKLOOP_STORE (sqlite). The node binds 127.0.0.1
+# and is stopped by its PID.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$(dirname "$0")/.."
