@@ -30,7 +30,9 @@ import org.slf4j.LoggerFactory;
  * The node's one journal writer. Loops hand it changes from their threads; it commits them in
  * batches, one commit at a time: what arrives while a commit runs goes into the next one (at
  * most {@code journal_batch_max} changes), so the cost of a commit is shared by everything
- * that waited for it. Then each change's future completes on the loop that made it, in order.
+ * that waited for it. A store that makes a batch durable after writing it (SQLite syncs its
+ * WAL on a thread of its own) takes the next batch once this one is written. Each change's
+ * future completes, once its batch is durable, on the loop that made it, in order.
  *
  * <p>A commit that fails fails the changes clients wait on (they answer 503 and do not happen);
  * the changes the loops made on their own (a task ending, an eviction) are written again,
