@@ -50,7 +50,9 @@ public class DecodeCost {
 
   public static void main(String[] args) {
     // The decoder exactly as a node builds it, from the default configuration.
-    SpecDecoder decoder = new NodeContext("bench00", Config.defaults(), Clock.systemUTC()).decoder();
+    SpecDecoder decoder = new NodeContext("bench00", Config.defaults(), Clock.systemUTC(), context -> null,
+        new io.taskloop.metrics.Metrics(new io.micrometer.prometheusmetrics.PrometheusMeterRegistry(
+            io.micrometer.prometheusmetrics.PrometheusConfig.DEFAULT))).decoder();
     JsonSchemaOptions options = new JsonSchemaOptions().setDraft(Draft.DRAFT202012)
         .setBaseUri("https://taskloop.invalid/").setOutputFormat(OutputFormat.Flag);
     Validator anySpec = Validator.create(JsonSchema.of(new JsonObject().put("$defs", defs()).put("$ref", "#/$defs/spec")), options);

@@ -60,16 +60,6 @@ cleanup() {
 trap cleanup EXIT
 echo "commit $COMMIT; load at start: $(cat /proc/loadavg)" | tee "$OUT/provenance.txt"
 
-wait_ready() { # url pid log
-  for _ in $(seq 1 240); do
-    curl -sf -o /dev/null "$1" && return
-    kill -0 "$2" 2>/dev/null || { echo "server died:" >&2; tail -20 "$3" >&2; exit 1; }
-    sleep 0.25
-  done
-  echo "not ready: $1" >&2
-  exit 1
-}
-
 PG_URL=""
 start_postgres() {
   PG_DIR=$(mktemp -d /tmp/taskloop-bench-pg.XXXXXX)

@@ -25,3 +25,29 @@ stop() { # pid
 busy_jiffies() { awk '/^cpu /{ print $2 + $3 + $4 + $7 + $8; exit }' /proc/stat; }
 proc_jiffies() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 pids_jiffies() { local s=0 p; for p in "$@"; do s=$((s + $(proc_jiffies "$p"))); done; echo "$s"; }
+
+# Waits (60 s at most) until url answers 2xx; if the process dies first, or the time runs out,
+# prints the end of its log and exits.
+wait_ready() { # url pid log
+  for _ in $(seq 1 240); do
+    curl -sf -o /dev/null "$1" && return
+    kill -0 "$2" 2>/dev/null || { echo "server died; its log ends:" >&2; tail -20 "$3" >&2; exit 1; }
+    sleep 0.25
+  done
+  echo "not ready after 60 s: $1; its log ends:" >&2
+  tail -20 "$3" >&2
+  exit 1
+}
+
+# A fresh node of $JAR for the profiling tools (profile.sh, threads.sh, perf.sh) on 127.0.0.1:port,
+# its data and log under out: 2 loops, retention 1000 ms and the given store unless TASKLOOP_*
+# in the environment say otherwise; the JVM flags follow. Sets NODE to its PID once it is ready.
+start_node() { # out port store java-flags...
+  local out=$1 port=$2 store=$3
+  shift 3
+  env TASKLOOP_HTTP_HOST=127.0.0.1 TASKLOOP_HTTP_PORT="$port" TASKLOOP_LOOPS="${TASKLOOP_LOOPS:-2}" \
+      TASKLOOP_STORE="${TASKLOOP_STORE:-$store}" TASKLOOP_RETENTION_MS="${TASKLOOP_RETENTION_MS:-1000}" \
+      TASKLOOP_DATA_DIR="$out/data" java "$@" -jar "$JAR" >"$out/node.log" 2>&1 &
+  NODE=$!
+  wait_ready "http://127.0.0.1:$port/health/ready" "$NODE" "$out/node.log"
+}

@@ -29,17 +29,7 @@ PORT=$(free_port)
 NODE=""
 trap '[ -n "$NODE" ] && stop "$NODE"' EXIT
 echo "commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown); load $(cat /proc/loadavg)" | tee "$OUT/provenance.txt"
-
-env TASKLOOP_HTTP_HOST=127.0.0.1 TASKLOOP_HTTP_PORT="$PORT" TASKLOOP_LOOPS="${TASKLOOP_LOOPS:-2}" \
-    TASKLOOP_STORE="${TASKLOOP_STORE:-memory}" TASKLOOP_RETENTION_MS="${TASKLOOP_RETENTION_MS:-1000}" \
-    TASKLOOP_DATA_DIR="$OUT/data" \
-    java -XX:FlightRecorderOptions:stackdepth=512 \
-    -jar "$JAR" >"$OUT/node.log" 2>&1 &
-NODE=$!
-for _ in $(seq 1 300); do
-  curl -sf "http://127.0.0.1:$PORT/health/ready" >/dev/null && break
-  sleep 0.1
-done
+start_node "$OUT" "$PORT" memory -XX:FlightRecorderOptions:stackdepth=512
 URL="http://127.0.0.1:$PORT"
 wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" --timeout 10s -s "bench/$SCENARIO.lua" "$URL" >"$OUT/warmup.txt"
 jcmd "$NODE" JFR.stop >/dev/null 2>&1 || true

@@ -71,24 +71,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-
-wait_ready() { # url pid log
-  for _ in $(seq 1 120); do
-    if curl -sf -o /dev/null "$1"; then
-      return
-    fi
-    if ! kill -0 "$2" 2>/dev/null; then
-      echo "server died; log:" >&2
-      cat "$3" >&2
-      exit 1
-    fi
-    sleep 0.25
-  done
-  echo "server at $1 not ready after 30 s" >&2
-  exit 1
-}
-
-
 # start_taskloop NAME [VAR=value ...] [-- extra JVM options]: sets TL_PID, TL_PORT, TL_CMD.
 start_taskloop() {
   local name=$1

@@ -89,24 +89,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-
-wait_ready() { # url pid log
-  for _ in $(seq 1 240); do
-    if curl -sf -o /dev/null "$1"; then
-      return
-    fi
-    if ! kill -0 "$2" 2>/dev/null; then
-      echo "server died; log:" >&2
-      tail -40 "$3" >&2
-      exit 1
-    fi
-    sleep 0.25
-  done
-  echo "server at $1 not ready after 60 s" >&2
-  exit 1
-}
-
-
 # start_taskloop NAME [VAR=value ...]: a fresh node on a fresh port; sets TL_PID, TL_PORT, TL_CMD.
 start_taskloop() {
   local name=$1
