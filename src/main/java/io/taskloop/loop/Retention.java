@@ -96,14 +96,18 @@ final class Retention {
 
   /** Forgets at most {@code max} tasks past their retention; true if it took that many (more may be due). */
   private boolean forgetExpired(int max) {
-    long expired = node.clock().millis() - node.config().retentionMs();
-    List<Task> old = table.finishedBy(expired, max, this::mayLeave);
+    List<Task> old = table.finishedBy(cutoff(), max, this::mayLeave);
     old.forEach(this::forget);
     return old.size() >= max;
   }
 
+  /** What finished at or before this instant has passed its retention. */
+  private long cutoff() {
+    return node.clock().millis() - node.config().retentionMs();
+  }
+
   private void sweepKeysAndEvents() {
-    long expired = node.clock().millis() - node.config().retentionMs();
+    long expired = cutoff();
     while (!keyedInStore.isEmpty() && keyedInStore.peekFirst().finishedAt() <= expired) {
       Keyed k = keyedInStore.pollFirst();
       keys.release(k.key(), k.taskId());

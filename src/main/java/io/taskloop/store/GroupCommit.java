@@ -328,10 +328,7 @@ public final class GroupCommit implements Journal {
     }
     settle(refused, Problem.unavailable("the journal wrote this change but could not make it durable ("
         + cause.getMessage() + "); the node stops taking changes, and after its restart the change may or may not be there"));
-    for (int i = again.size() - 1; i >= 0; i--) {
-      queued.addAndGet(again.get(i).writes().size());
-      queue.addFirst(again.get(i));
-    }
+    putBack(again);
     if (committing.compareAndSet(false, true)) {
       next();
     }
@@ -391,13 +388,18 @@ public final class GroupCommit implements Journal {
     }
     settle(refused, Problem.unavailable("the journal could not commit this change (" + cause.getMessage()
         + "); it did not happen: retry"));
-    for (int i = again.size() - 1; i >= 0; i--) {
-      queued.addAndGet(again.get(i).writes().size());
-      queue.addFirst(again.get(i)); // ahead of anything newer, in their order
-    }
+    putBack(again);
     long pause = retryMs;
     retryMs = Math.min(RETRY_MAX_MS, retryMs * 2);
     vertx.setTimer(pause, t -> next());
+  }
+
+  /** Entries that must land, back at the front of the queue: ahead of anything newer, in their order. */
+  private void putBack(List<Entry> again) {
+    for (int i = again.size() - 1; i >= 0; i--) {
+      queued.addAndGet(again.get(i).writes().size());
+      queue.addFirst(again.get(i));
+    }
   }
 
   /** A loop's own write of a task whose create failed. */

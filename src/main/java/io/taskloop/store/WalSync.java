@@ -8,7 +8,6 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -113,7 +112,7 @@ final class WalSync {
   void close(long boundMs) {
     committed.add(STOP);
     try {
-      thread.join(TimeUnit.MILLISECONDS.toMillis(boundMs));
+      thread.join(boundMs);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
