@@ -20,6 +20,7 @@ import io.vertx.core.Vertx;
 import io.vertx.junit5.VertxExtension;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
@@ -69,6 +70,114 @@ class GroupCommitSyncTest {
       assertTrue(journal.failing(), "the store stays stopped: later commits fail too");
     } finally {
       journal.close(1_000);
+    }
+  }
+
+  /**
+   * One batch is written while the one before it syncs, and no more: what arrives while a sync
+   * is held waits for it, and then goes in one commit, instead of a commit of its own each.
+   */
+  @Test
+  void aBatchIsWrittenWhileTheOneBeforeSyncsAndWhatComesLaterWaitsForThatSync(Vertx vertx) throws Exception {
+    CountDownLatch syncing = new CountDownLatch(1);
+    CountDownLatch goOn = new CountDownLatch(1);
+    AtomicBoolean first = new AtomicBoolean(true);
+    SqliteBackend sqlite = SqliteBackend.open(dataDir, 250_000_000L, () -> {
+      if (first.getAndSet(false)) {
+        syncing.countDown();
+        await(goOn);
+      }
+    });
+    List<List<String>> written = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+    java.util.concurrent.Semaphore writes = new java.util.concurrent.Semaphore(0);
+    Backend watched = new Watched(sqlite, batch -> {
+      written.add(batch.stream().map(w -> ((Write.TaskRecord) w).task().id()).toList());
+      writes.release();
+    });
+    GroupCommit journal = new GroupCommit(vertx, watched, "n1", 2_000, 100_000, 0,
+        new Metrics(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT)), () -> { });
+    try {
+      Future<Void> a = onLoop(vertx, () -> journal.create(List.of(born("n1", 0, 1, external())), null, null));
+      await(syncing);
+      Future<Void> b = onLoop(vertx, () -> journal.create(List.of(born("n1", 0, 2, external())), null, null));
+      assertTrue(writes.tryAcquire(2, 10, TimeUnit.SECONDS), "the second batch is written while the first syncs");
+      Future<Void> c = onLoop(vertx, () -> journal.create(List.of(born("n1", 0, 3, external())), null, null));
+      Future<Void> d = onLoop(vertx, () -> journal.create(List.of(born("n1", 0, 4, external())), null, null));
+      assertFalse(writes.tryAcquire(300, TimeUnit.MILLISECONDS), "a third batch was written while the first still synced");
+      assertFalse(a.isComplete() || b.isComplete() || c.isComplete() || d.isComplete(), "answered before its sync");
+
+      goOn.countDown();
+      bounded(Future.all(a, b, c, d));
+      assertEquals(List.of(List.of("n1-0-1"), List.of("n1-0-2"), List.of("n1-0-3", "n1-0-4")), written,
+          "what waited for the first sync went in one commit");
+    } finally {
+      goOn.countDown();
+      journal.close(1_000);
+    }
+  }
+
+  private static void await(CountDownLatch latch) {
+    try {
+      assertTrue(latch.await(10, TimeUnit.SECONDS), "not reached within 10 s");
+    } catch (InterruptedException e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  /** The real store, with each batch it writes reported as it is written. */
+  private record Watched(SqliteBackend store, java.util.function.Consumer<List<Write>> onWritten) implements Backend {
+    @Override
+    public Future<Void> commit(List<Write> batch) {
+      return commit(batch, () -> { });
+    }
+
+    @Override
+    public Future<Void> commit(List<Write> batch, Runnable written) {
+      return store.commit(batch, () -> {
+        onWritten.accept(batch);
+        written.run();
+      });
+    }
+
+    @Override
+    public Future<Task> read(String id) {
+      return store.read(id);
+    }
+
+    @Override
+    public Future<List<Task>> list(String node, int loop, io.taskloop.loop.TaskFilter filter, long fromSeq, int limit,
+        boolean newest) {
+      return store.list(node, loop, filter, fromSeq, limit, newest);
+    }
+
+    @Override
+    public Future<Recovery> recover(String node) {
+      return store.recover(node);
+    }
+
+    @Override
+    public Future<List<Task>> orphans(List<String> alive) {
+      return store.orphans(alive);
+    }
+
+    @Override
+    public Future<List<Task>> claim(List<Task> orphans, String node) {
+      return store.claim(orphans, node);
+    }
+
+    @Override
+    public Future<Integer> expire(long cutoff) {
+      return store.expire(cutoff);
+    }
+
+    @Override
+    public String name() {
+      return store.name();
+    }
+
+    @Override
+    public void close() {
+      store.close();
     }
   }
 
