@@ -130,6 +130,21 @@ abstract class BackendContractTest {
   }
 
   @Test
+  void anAdoptionLandsThoughItsNextChangeCameInTheSameBatchAndAStaleOwnerDoesNotComeBack() {
+    Task v2 = born("n1", 0, 1, external());
+    commit(v2);
+    Task v3 = v2.adoptedBy(new Owner("n2", 1)).to();
+    Task v4 = v3.succeed("ok", NOW + 9).to();
+    commit(v3, v4); // only the newest of one task in a batch is written: v4, under its new owner
+    assertRecord(v4, read(v2.id()));
+    assertEquals(List.of(v2.id()), ids(list("n2", 1, ALL, 0, 10)), "listed under its new owner");
+    commit(v2); // the old owner's older record
+    assertRecord(v4, read(v2.id()));
+    assertEquals(List.of(), ids(list("n1", 0, ALL, 0, 10)), "the stale owner's record did not land");
+    assertTrue(bounded(store.recover("n1")).unfinished().isEmpty(), "nor does the task come back to it at start");
+  }
+
+  @Test
   void aFailingBatchChangesNothing() {
     Task kept = born("n1", 0, 1, sleep());
     commit(kept);
