@@ -306,18 +306,22 @@ public final class GroupCommit implements Journal {
     } catch (RuntimeException ex) {
       committed = Future.failedFuture(ex);
     }
-    committed.onComplete(settled);
     committed.onComplete(ar -> {
-      queued.addAndGet(-writes.size());
-      metrics.journalCommit(System.nanoTime() - started, writes.size(), ar.succeeded());
-      if (ar.succeeded()) {
-        recovered();
-        settle(batch, null);
-        takeNext.run();
-      } else if (handedOn.get()) {
-        unsynced(batch, ar.cause());
-      } else {
-        failed(batch, ar.cause());
+      try {
+        queued.addAndGet(-writes.size());
+        metrics.journalCommit(System.nanoTime() - started, writes.size(), ar.succeeded());
+        if (ar.succeeded()) {
+          recovered();
+          settle(batch, null);
+          takeNext.run();
+        } else if (handedOn.get()) {
+          unsynced(batch, ar.cause());
+        } else {
+          failed(batch, ar.cause());
+        }
+      } finally {
+        // Only now may the batch after this one take the next: after what must land was put back.
+        settled.handle(ar);
       }
     });
   }
