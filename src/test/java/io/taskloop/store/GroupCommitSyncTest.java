@@ -108,7 +108,11 @@ class GroupCommitSyncTest {
 
       goOn.countDown();
       bounded(Future.all(a, b, c, d));
-      assertEquals(List.of(List.of("n1-0-1"), List.of("n1-0-2"), List.of("n1-0-3", "n1-0-4")), written,
+      assertEquals(3, written.size(), "commits: " + written);
+      assertEquals(List.of("n1-0-1"), written.get(0));
+      assertEquals(List.of("n1-0-2"), written.get(1));
+      // c and d may come from two event loops, in either order.
+      assertEquals(java.util.Set.of("n1-0-3", "n1-0-4"), java.util.Set.copyOf(written.get(2)),
           "what waited for the first sync went in one commit");
     } finally {
       goOn.countDown();
