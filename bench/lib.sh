@@ -1,4 +1,4 @@
-# Helpers shared by bench/run.sh, bench/cluster/run.sh and bench/outbound/run.sh (sourced).
+# Helpers shared by the bench scripts (sourced).
 
 # A free loopback port, never one this script handed out before (servers may not be up yet).
 TAKEN=" "
@@ -25,6 +25,18 @@ stop() { # pid
 busy_jiffies() { awk '/^cpu /{ print $2 + $3 + $4 + $7 + $8; exit }' /proc/stat; }
 proc_jiffies() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 pids_jiffies() { local s=0 p; for p in "$@"; do s=$((s + $(proc_jiffies "$p"))); done; echo "$s"; }
+
+# The start of a one-node profiling run (threads.sh, perf.sh, profile.sh): wrk at hand, $JAR
+# built if missing, a fresh $OUT under bench/results named for it, a $PORT, and the provenance.
+begin_run() { # name
+  command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 1; }
+  [ -f "$JAR" ] || mvn -q -B package -DskipTests
+  OUT=bench/results/$1-$(date -u +%Y%m%dT%H%M%SZ)
+  mkdir -p "$OUT"
+  PORT=$(free_port)
+  echo "commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown); jar $JAR; load $(cat /proc/loadavg)" \
+    | tee "$OUT/provenance.txt"
+}
 
 # Waits (60 s at most) until url answers 2xx; if the process dies first, or the time runs out,
 # prints the end of its log and exits.

@@ -26,16 +26,10 @@ CONNECTIONS=${CONNECTIONS:-64}
 TOP=${TOP:-30}
 FREQ=${FREQ:-1999}
 command -v perf >/dev/null || { echo "perf is missing: apt-get install -y linux-perf" >&2; exit 1; }
-command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 1; }
-[ -f "$JAR" ] || mvn -q -B package -DskipTests
-
-OUT=bench/results/perf-$SCENARIO-$(date -u +%Y%m%dT%H%M%SZ)
-mkdir -p "$OUT"
-PORT=$(free_port)
 NODE=""
 WRK=""
 trap '[ -n "$WRK" ] && kill "$WRK" 2>/dev/null; [ -n "$NODE" ] && stop "$NODE"; rm -f "/tmp/perf-$NODE.map"' EXIT
-echo "commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown); jar $JAR; load $(cat /proc/loadavg)" | tee "$OUT/provenance.txt"
+begin_run "perf-$SCENARIO"
 start_node "$OUT" "$PORT" sqlite -XX:+UseZGC -XX:+PreserveFramePointer
 URL="http://127.0.0.1:$PORT"
 wrk -t2 -c"$CONNECTIONS" -d"$WARMUP" --timeout 10s -s "bench/$SCENARIO.lua" "$URL" >"$OUT/warmup.txt"

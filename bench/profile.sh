@@ -20,15 +20,9 @@ THREADS=${THREADS:-2}
 CONNECTIONS=${CONNECTIONS:-64}
 JAR=${JAR:-target/taskloop.jar}
 TOP=${TOP:-25}
-command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 1; }
-[ -f "$JAR" ] || mvn -q -B package -DskipTests
-
-OUT=bench/results/profile-$SCENARIO-$(date -u +%Y%m%dT%H%M%SZ)
-mkdir -p "$OUT"
-PORT=$(free_port)
 NODE=""
 trap '[ -n "$NODE" ] && stop "$NODE"' EXIT
-echo "commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown); load $(cat /proc/loadavg)" | tee "$OUT/provenance.txt"
+begin_run "profile-$SCENARIO"
 start_node "$OUT" "$PORT" memory -XX:FlightRecorderOptions:stackdepth=512
 URL="http://127.0.0.1:$PORT"
 wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" --timeout 10s -s "bench/$SCENARIO.lua" "$URL" >"$OUT/warmup.txt"

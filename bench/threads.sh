@@ -21,15 +21,9 @@ WARMUP=${WARMUP:-40s}
 DURATION=${DURATION:-15s}
 CONNECTIONS=${CONNECTIONS:-64}
 TOP=${TOP:-8}
-command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 1; }
-[ -f "$JAR" ] || mvn -q -B package -DskipTests
-
-OUT=bench/results/threads-$SCENARIO-$(date -u +%Y%m%dT%H%M%SZ)
-mkdir -p "$OUT"
-PORT=$(free_port)
 NODE=""
 trap '[ -n "$NODE" ] && stop "$NODE"' EXIT
-echo "commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown); jar $JAR; load $(cat /proc/loadavg)" | tee "$OUT/provenance.txt"
+begin_run "threads-$SCENARIO"
 start_node "$OUT" "$PORT" sqlite -XX:+UseZGC
 URL="http://127.0.0.1:$PORT"
 wrk -t2 -c"$CONNECTIONS" -d"$WARMUP" --timeout 10s -s "bench/$SCENARIO.lua" "$URL" >"$OUT/warmup.txt"

@@ -9,8 +9,8 @@ import java.util.List;
  * A store the journal commits to: SQLite (a file under data_dir) or PostgreSQL (one database a
  * cluster shares). {@link GroupCommit} calls {@link #commit} with one batch at a time, never two
  * at once: the next only once this one is written (its {@code written} ran) or answered, and
- * the one before it answered. The other calls may come at any time. Futures may complete on any thread; answers come in the
- * order of the commits.
+ * the one before it answered. The other calls may come at any time. Futures may complete on
+ * any thread; answers come in the order of the commits.
  */
 public interface Backend extends AutoCloseable {
 

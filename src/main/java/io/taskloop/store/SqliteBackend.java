@@ -268,11 +268,6 @@ public final class SqliteBackend implements Backend {
     s.executeUpdate();
   }
 
-  /**
-   * The writer's statement for {@code sql}, prepared once: a burst of schedule fires wrote a key,
-   * a fire record and a schedule record per fire, each prepared (compiled by SQLite) anew. Used
-   * on the writer's thread only; closed with the writer's connection.
-   */
   /** Rows each task's write changed (1, or 0 where its WHERE held it back). */
   private static int[] upsert(PreparedStatement upsert, List<Task> tasks) throws SQLException {
     for (Task t : tasks) {
@@ -296,6 +291,11 @@ public final class SqliteBackend implements Backend {
     return upsert.executeBatch();
   }
 
+  /**
+   * The writer's statement for {@code sql}, prepared once: a burst of schedule fires wrote a key,
+   * a fire record and a schedule record per fire, each prepared (compiled by SQLite) anew. Used
+   * on the writer's thread only; closed with the writer's connection.
+   */
   private PreparedStatement statement(String sql) throws SQLException {
     PreparedStatement s = statements.get(sql);
     if (s == null) {
