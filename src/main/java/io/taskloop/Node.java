@@ -318,6 +318,16 @@ public final class Node {
     return wiring.adoption() == null ? Future.succeededFuture(0) : wiring.adoption().reconcile();
   }
 
+  /**
+   * Looks at who is live now for the schedules, as the periodic look ({@code schedule_look_ms})
+   * does: for an operator or a test that knows the members changed.
+   */
+  public void lookAtWhoIsLive() {
+    if (schedules != null) {
+      schedules.refresh();
+    }
+  }
+
   /** Undeploys the loops, then closes the store once what the loops handed it is written. */
   public Future<Void> stop() {
     vertx.cancelTimer(expiry);

@@ -10,8 +10,10 @@ import io.taskloop.loop.ScheduleOwners;
 import io.taskloop.schedule.Schedule;
 import io.taskloop.task.Problem;
 import io.taskloop.task.Tenancy;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
 import java.io.Serializable;
 import java.util.ArrayList;
@@ -31,22 +33,32 @@ import org.slf4j.LoggerFactory;
  * (a node dies, leaves or joins) each node takes up the schedules that are its own now from
  * their records and lets go of the others. Two nodes that briefly both think they own one fire
  * the same ticks under the same keys, which name one task per tick.
+ *
+ * <p>A node looks at who is live every {@code schedule_look_ms}, and at once when a call shows
+ * that another node sees the cluster otherwise ({@link #refresh()}). A schedule created on a node
+ * whose view was behind is its for a moment; when it lets go, it tells the owner it now sees to
+ * take the schedule up, since that node's own rebalance may have run before the schedule existed.
  */
 public final class ClusterSchedules implements ScheduleOwners {
 
   public static final String SCHEDULES_MAP = "taskloop.schedules";
   private static final Logger LOG = LoggerFactory.getLogger(ClusterSchedules.class);
-  /** How often a node looks at who is live (a small map read); it rebalances only when that changed. */
-  private static final long LOOK_EVERY_MS = 500;
+  /** How many times a schedule let go is passed on to the owner its receiver sees, at most. */
+  private static final int TAKE_UP_HOPS = 3;
 
   private final Vertx vertx;
   private final NodeContext node;
   private final NodeReport report;
   private final IMap<String, String> records;
   private volatile List<String> live;
+  /** Where looks and rebalances run, one at a time; set at start. */
+  private Context context;
   private long timer = -1;
+  private MessageConsumer<JsonObject> takeUps;
   private boolean rebalancing;
   private boolean again;
+  /** A look asked for by {@link #refresh()} is running: asks meanwhile add nothing (their callers ask again). */
+  private boolean refreshing;
 
   public ClusterSchedules(Vertx vertx, NodeContext node, HazelcastInstance hz) {
     this.vertx = vertx;
@@ -62,6 +74,19 @@ public final class ClusterSchedules implements ScheduleOwners {
   public String ownerOf(String id) {
     List<String> nodes = live;
     return nodes.isEmpty() ? node.nodeId() : Adoption.chooseAdopter(id, nodes);
+  }
+
+  @Override
+  public void refresh() {
+    Context on = context;
+    if (on != null) {
+      on.runOnContext(v -> {
+        if (!refreshing) {
+          refreshing = true;
+          look().onComplete(ar -> refreshing = false);
+        }
+      });
+    }
   }
 
   @Override
@@ -132,7 +157,15 @@ public final class ClusterSchedules implements ScheduleOwners {
   public Future<Void> start(List<JsonObject> stored) {
     io.vertx.core.Promise<Void> started = io.vertx.core.Promise.promise();
     // One context of its own: looks and rebalances run one at a time on it.
-    vertx.getOrCreateContext().runOnContext(v -> offer(stored).onComplete(started));
+    Context on = vertx.getOrCreateContext();
+    on.runOnContext(v -> {
+      takeUps = vertx.eventBus().consumer(takeUpAddress(node.nodeId()), m -> takeUp(m.body().getString("id"),
+          m.body().getInteger("hops")));
+      offer(stored).onComplete(ar -> {
+        context = on;
+        started.handle(ar);
+      });
+    });
     return started.future();
   }
 
@@ -143,11 +176,14 @@ public final class ClusterSchedules implements ScheduleOwners {
           new NewerWins(record.encode(), record.getLong("version")))));
     }
     return Future.all(offered).compose(v -> look()).onSuccess(v ->
-        timer = vertx.setPeriodic(LOOK_EVERY_MS, t -> look()));
+        timer = vertx.setPeriodic(node.config().scheduleLookMs(), t -> look()));
   }
 
   public void stop() {
     vertx.cancelTimer(timer);
+    if (takeUps != null) {
+      takeUps.unregister();
+    }
   }
 
   /** Reads who is live; if that changed, each loop takes up its schedules now owned here and lets the others go. */
@@ -205,7 +241,9 @@ public final class ClusterSchedules implements ScheduleOwners {
                 30_000));
           } else if (!mine && mineNow.contains(id)) {
             let++;
-            moves.add(LoopLink.askFromAnywhere(vertx, node, node.homeOf(id), new LoopCommand.UninstallSchedule(id), 30_000));
+            String owner = ownerOf(id);
+            moves.add(LoopLink.askFromAnywhere(vertx, node, node.homeOf(id), new LoopCommand.UninstallSchedule(id), 30_000)
+                .onSuccess(v -> passOn(id, owner, TAKE_UP_HOPS)));
           }
         }
         int taken = took;
@@ -228,6 +266,46 @@ public final class ClusterSchedules implements ScheduleOwners {
         return rebalance();
       }
       return Future.succeededFuture();
+    });
+  }
+
+  // ---------------------------------------------------------------- take-up of a schedule let go
+
+  static String takeUpAddress(String nodeId) {
+    return "taskloop.schedules." + nodeId + ".take-up";
+  }
+
+  private void passOn(String id, String owner, int hops) {
+    if (hops > 0) {
+      vertx.eventBus().send(takeUpAddress(owner), new JsonObject().put("id", id).put("hops", hops - 1));
+    }
+  }
+
+  /**
+   * A node let schedule {@code id} go to this one. This node looks at who is live first, so its
+   * view is as new as the sender's; then it takes the schedule up from its record if it is its
+   * own (a schedule it holds already is left as it is), else passes it on to the owner it sees.
+   */
+  private void takeUp(String id, int hops) {
+    if (node.isLeaving()) {
+      return;
+    }
+    Context here = vertx.getOrCreateContext();
+    look().compose(v -> Future.fromCompletionStage(records.getAsync(id), here)).onComplete(ar -> {
+      if (ar.failed() || ar.result() == null) {
+        return; // the map is unreachable (the next change of who is live rebalances) or the schedule is gone
+      }
+      JsonObject record = new JsonObject(ar.result());
+      if (record.getBoolean("deleted", false)) {
+        return;
+      }
+      String owner = ownerOf(id);
+      if (!owner.equals(node.nodeId())) {
+        passOn(id, owner, hops);
+        return;
+      }
+      LoopLink.askFromAnywhere(vertx, node, node.homeOf(id), new LoopCommand.InstallSchedule(record, 0), 30_000)
+          .onFailure(err -> LOG.warn("taking up schedule {} let go by another node failed: {}", id, err.getMessage()));
     });
   }
 

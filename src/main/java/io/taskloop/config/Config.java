@@ -53,7 +53,8 @@ public record Config(
     String clusterTlsCertFile,
     String clusterTlsKeyFile,
     String clusterTlsCaFile,
-    int clusterBusPort) {
+    int clusterBusPort,
+    long scheduleLookMs) {
 
   public static final List<String> CLUSTER_MODES = List.of("none", "tcp", "kubernetes");
   public static final List<String> STORES = List.of("sqlite", "postgres", "memory");
@@ -98,6 +99,9 @@ public record Config(
       Map.entry("cluster_tls_ca_file", ""),
       // The clustered event bus's port: 0 takes any free one; a fixed one lets a NetworkPolicy name it.
       Map.entry("cluster_bus_port", 0),
+      // How often a clustered node reads who is live to know which schedules are its own: a
+      // node that joined or died moves its schedules within about this long.
+      Map.entry("schedule_look_ms", 500L),
       // The edge: a client must send a request's head (and then its body) within this long, and
       // a connection idle this long after an answer is closed; at most this many connections
       // are open on the node (503 beyond); request headers over this many bytes are a 431,
@@ -203,7 +207,8 @@ public record Config(
             v.string("auth_jwt_scopes_claim"), v.bool("metrics_open"), v.number("tenant_max_tasks", 0, Long.MAX_VALUE),
             v.number("tenant_creates_per_second", 0, 100_000_000L), v.strings("tenant_http_allow")),
         v.string("cluster_tls_cert_file"), v.string("cluster_tls_key_file"), v.string("cluster_tls_ca_file"),
-        (int) v.number("cluster_bus_port", 0, 65_535));
+        (int) v.number("cluster_bus_port", 0, 65_535),
+        v.number("schedule_look_ms", 50, 60_000L));
     long tlsFiles = java.util.stream.Stream.of(config.clusterTlsCertFile(), config.clusterTlsKeyFile(),
         config.clusterTlsCaFile()).filter(f -> !f.isBlank()).count();
     if (tlsFiles != 0 && tlsFiles != 3) {
@@ -281,7 +286,8 @@ public record Config(
         .put("journal_linger_us", journalLingerUs)
         .mergeIn(auth.toJson())
         .put("cluster_tls_cert_file", clusterTlsCertFile).put("cluster_tls_key_file", clusterTlsKeyFile)
-        .put("cluster_tls_ca_file", clusterTlsCaFile).put("cluster_bus_port", clusterBusPort);
+        .put("cluster_tls_ca_file", clusterTlsCaFile).put("cluster_bus_port", clusterBusPort)
+        .put("schedule_look_ms", scheduleLookMs);
   }
 
   private record Values(JsonObject file, Map<String, String> env) {

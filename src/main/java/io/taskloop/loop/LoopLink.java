@@ -64,6 +64,10 @@ public final class LoopLink {
     return node;
   }
 
+  public Vertx vertx() {
+    return vertx;
+  }
+
   /** Asks a loop of this node. */
   public <R> Future<R> ask(int loop, LoopCommand<R> command) {
     return ask(new Owner(node.nodeId(), loop), command, ANSWER_TIMEOUT_MS);

@@ -2,6 +2,7 @@ package io.taskloop.loop;
 
 import io.taskloop.schedule.ScheduleSpec;
 import io.taskloop.task.Owner;
+import io.taskloop.task.Problem;
 import io.taskloop.task.Tenancy;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
@@ -20,6 +21,13 @@ public final class ScheduleCalls {
 
   private static final String ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789";
   private static final SecureRandom RANDOM = new SecureRandom();
+
+  /**
+   * How long a call on a schedule keeps asking while two nodes disagree on its owner. Both look
+   * again at once, so it is a bound, not a wait: they disagree only while Hazelcast's members do.
+   */
+  static final long SETTLE_MS = 2_000;
+  private static final long FIRST_PAUSE_MS = 20;
 
   private final NodeContext node;
   private final LoopLink link;
@@ -40,12 +48,26 @@ public final class ScheduleCalls {
 
   /** {@code op} on schedule {@code id}: create, put, get, delete, pause, resume, trigger. */
   public Future<JsonObject> call(String op, String id, JsonObject body) {
-    String owner = node.scheduleOwners().ownerOf(id);
-    LoopCommand.ScheduleCall call = new LoopCommand.ScheduleCall(op, id, body);
-    if (owner == null || owner.equals(node.nodeId())) {
-      return link.ask(node.homeOf(id), call);
-    }
-    return link.ask(new Owner(owner, 0), call);
+    return call(new LoopCommand.ScheduleCall(op, id, body), 0, FIRST_PAUSE_MS);
+  }
+
+  /**
+   * Asks the owner this node sees. A node that owns the schedule by this node's view but not
+   * by its own answers {@link Problem#moving} before it changes anything, and looks again; so
+   * does this node, and asks again after a pause (doubling), until {@link #SETTLE_MS} is spent.
+   */
+  private Future<JsonObject> call(LoopCommand.ScheduleCall call, long waited, long pause) {
+    String owner = node.scheduleOwners().ownerOf(call.id());
+    Future<JsonObject> asked = owner == null || owner.equals(node.nodeId())
+        ? link.ask(node.homeOf(call.id()), call)
+        : link.ask(new Owner(owner, 0), call);
+    return asked.recover(err -> {
+      if (!(err instanceof Problem p && p.status() == 503 && p.livesOn() != null) || waited + pause > SETTLE_MS) {
+        return Future.failedFuture(err);
+      }
+      node.scheduleOwners().refresh();
+      return link.vertx().timer(pause).compose(v -> call(call, waited + pause, pause * 2));
+    });
   }
 
   /**

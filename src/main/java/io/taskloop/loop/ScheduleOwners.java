@@ -29,6 +29,10 @@ public interface ScheduleOwners {
     }
 
     @Override
+    public void refresh() {
+    }
+
+    @Override
     public void share(String id, long version, String record) {
     }
 
@@ -40,6 +44,12 @@ public interface ScheduleOwners {
 
   /** The id of the node that owns schedule {@code id} now; null when this node owns them all. */
   String ownerOf(String id);
+
+  /**
+   * Looks at who is live now rather than at the next periodic look, and takes up or lets go of
+   * schedules if that changed: a call showed that two nodes disagree on an owner.
+   */
+  void refresh();
 
   /** Claims a new schedule's id across the cluster: fails with a 409 when a schedule holds it. */
   Future<Void> claim(String id, JsonObject record);

@@ -4,6 +4,7 @@ import io.taskloop.schedule.EveryCadence;
 import io.taskloop.schedule.Overlap;
 import io.taskloop.schedule.Schedule;
 import io.taskloop.schedule.ScheduleSpec;
+import io.taskloop.task.Owner;
 import io.taskloop.task.Problem;
 import io.taskloop.task.ScheduleRef;
 import io.taskloop.task.Tenancy;
@@ -115,7 +116,11 @@ public final class Scheduler {
     }
     String owner = node.scheduleOwners().ownerOf(id);
     if (owner != null && !owner.equals(node.nodeId())) {
-      return Future.failedFuture(Problem.unavailable("schedule " + id + " is moving between nodes; retry"));
+      // The node that sent this sees the cluster otherwise: one of the two views is behind. This
+      // one looks again now, and the sender asks again (ScheduleCalls) before its client sees this.
+      node.scheduleOwners().refresh();
+      return Future.failedFuture(Problem.moving("schedule " + Tenancy.unqualified(id) + " is moving between nodes; retry",
+          new Owner(owner, 0)));
     }
     return switch (op) {
       case "create" -> create(id, body);

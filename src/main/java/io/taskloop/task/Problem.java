@@ -101,6 +101,15 @@ public final class Problem extends RuntimeException {
   }
 
   /**
+   * A 503 for something that, as the node asked sees the cluster, belongs to {@code owner}: the
+   * node that passed the call on looks again and asks again for a short while before its client
+   * sees this.
+   */
+  public static Problem moving(String detail, Owner owner) {
+    return new Problem(503, "unavailable", "Service unavailable", detail, null, 1, owner);
+  }
+
+  /**
    * The task lives on another node now (it was taken over while the node asked was away):
    * the loop that asked re-asks {@code owner}; a client never sees this.
    */
