@@ -90,6 +90,12 @@ public final class ClusterSchedules implements ScheduleOwners {
   }
 
   @Override
+  public Future<JsonObject> record(String id) {
+    return Future.fromCompletionStage(records.getAsync(id), vertx.getOrCreateContext())
+        .map(text -> text == null ? null : new JsonObject(text));
+  }
+
+  @Override
   public Future<Void> claim(String id, JsonObject record) {
     return Future.fromCompletionStage(records.submitToKey(id, new ClaimNew(record.encode())), vertx.getOrCreateContext())
         .compose(held -> held == null ? Future.succeededFuture()

@@ -33,6 +33,11 @@ public interface ScheduleOwners {
     }
 
     @Override
+    public Future<JsonObject> record(String id) {
+      return Future.succeededFuture();
+    }
+
+    @Override
     public void share(String id, long version, String record) {
     }
 
@@ -50,6 +55,9 @@ public interface ScheduleOwners {
    * schedules if that changed: a call showed that two nodes disagree on an owner.
    */
   void refresh();
+
+  /** The record the cluster holds for schedule {@code id} (a deleted one's tombstone too); null if none. */
+  Future<JsonObject> record(String id);
 
   /** Claims a new schedule's id across the cluster: fails with a 409 when a schedule holds it. */
   Future<Void> claim(String id, JsonObject record);

@@ -122,6 +122,20 @@ public final class Scheduler {
       return Future.failedFuture(Problem.moving("schedule " + Tenancy.unqualified(id) + " is moving between nodes; retry",
           new Owner(owner, 0)));
     }
+    if (owner != null && !op.equals("create") && !byId.containsKey(id)) {
+      // Owned here but not held: it may be on its way (a rebalance or a hand-over still running).
+      // The cluster's record says; answering 404, or a PUT's 409, would be wrong.
+      return node.scheduleOwners().record(id).otherwiseEmpty().compose(record -> {
+        if (record != null && !byId.containsKey(id)) {
+          install(record, 0);
+        }
+        return run(op, id, body);
+      });
+    }
+    return run(op, id, body);
+  }
+
+  private Future<JsonObject> run(String op, String id, JsonObject body) {
     return switch (op) {
       case "create" -> create(id, body);
       case "put" -> byId.containsKey(id) ? replace(byId.get(id), body) : create(id, body);
