@@ -296,13 +296,11 @@ public final class ClusterSchedules implements ScheduleOwners {
     if (node.isLeaving()) {
       return;
     }
-    Context here = vertx.getOrCreateContext();
-    look().compose(v -> Future.fromCompletionStage(records.getAsync(id), here)).onComplete(ar -> {
-      if (ar.failed() || ar.result() == null) {
-        return; // the map is unreachable (the next change of who is live rebalances) or the schedule is gone
-      }
-      JsonObject record = new JsonObject(ar.result());
-      if (record.getBoolean("deleted", false)) {
+    look().compose(v -> record(id)).onComplete(ar -> {
+      // The map unreachable (the next change of who is live rebalances), or the schedule gone:
+      // nothing to take up.
+      JsonObject record = ar.succeeded() ? ar.result() : null;
+      if (record == null || record.getBoolean("deleted", false)) {
         return;
       }
       String owner = ownerOf(id);

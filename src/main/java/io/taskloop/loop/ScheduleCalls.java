@@ -26,7 +26,7 @@ public final class ScheduleCalls {
    * How long a call on a schedule keeps asking while two nodes disagree on its owner. Both look
    * again at once, so it is a bound, not a wait: they disagree only while Hazelcast's members do.
    */
-  static final long SETTLE_MS = 2_000;
+  private static final long SETTLE_MS = 2_000;
   private static final long FIRST_PAUSE_MS = 20;
 
   private final NodeContext node;

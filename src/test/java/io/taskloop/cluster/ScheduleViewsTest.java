@@ -77,11 +77,19 @@ class ScheduleViewsTest {
     assertEquals(ids.get(2), read.getString("owner"), read::encode);
   }
 
-  @Test
-  void aScheduleCreatedOnANodeWhoseViewIsBehindIsTakenUpByItsOwnerAndFiresThere() {
-    // Node 0 sees itself alone, so it takes the create itself; nodes 1 and 2 see node 1 as the owner.
+  /**
+   * A schedule that nodes 1 and 2 see as node 1's, created through node 0: node 0 sees itself
+   * alone, so it takes the create itself.
+   */
+  private String createdOnNode0ForNode1() {
     String id = idWhere(s -> Adoption.chooseAdopter(s, sorted(ids.get(0), ids.get(1), ids.get(2))).equals(ids.get(1)));
     cluster.node(0).post("/v1/schedules", everySecond(id)).expect(201);
+    return id;
+  }
+
+  @Test
+  void aScheduleCreatedOnANodeWhoseViewIsBehindIsTakenUpByItsOwnerAndFiresThere() {
+    String id = createdOnNode0ForNode1();
     cluster.node(0).node.lookAtWhoIsLive();
     // Node 0 lets the schedule go; node 1's own look ran before the schedule existed, so only
     // node 0's word makes node 1 take it up. Nothing asks node 1 about it meanwhile (a call
@@ -96,10 +104,8 @@ class ScheduleViewsTest {
 
   @Test
   void aCallThatReachesTheOwnerBeforeTheScheduleDoesIsAnsweredFromTheClustersRecord() {
-    // Node 0, alone by its view, holds the schedule; node 2 sends calls to node 1, which owns it
-    // but has not taken it up.
-    String id = idWhere(s -> Adoption.chooseAdopter(s, sorted(ids.get(0), ids.get(1), ids.get(2))).equals(ids.get(1)));
-    cluster.node(0).post("/v1/schedules", everySecond(id)).expect(201);
+    // Node 0 holds the schedule; node 2 sends calls to node 1, which owns it but has not taken it up.
+    String id = createdOnNode0ForNode1();
     JsonObject read = cluster.node(2).get("/v1/schedules/" + id).expect(200).json();
     assertEquals(ids.get(1), read.getString("owner"), read::encode);
     JsonObject replaced = cluster.node(2).put("/v1/schedules/" + id, everySecond(id).put("every_ms", 2_000)).expect(200).json();
