@@ -133,7 +133,7 @@ final class Admission {
         .compose(finishedRefs -> {
           long now = node.clock().millis();
           List<Task> born = new ArrayList<>(size);
-          Task root = build(spec, rootId, null, now, startAt, born);
+          Task root = build(spec, Task.seqOf(rootId), rootId, null, now, startAt, born);
           // The records go to the journal and the tasks start at once, so what they do before
           // the commit (a sleep 0 ending) is written with them; nothing leaves the node before
           // the create is durable (outbound attempts, hooks, streams, answers wait for it).
@@ -173,19 +173,24 @@ final class Admission {
    * The records of a task and its inline children, children first (so a parent can watch them).
    * A delayed task's inline children wait with it: they start at its instant, as if made then.
    */
-  private Task build(TaskSpec spec, String id, String parent, long now, long startAt, List<Task> out) {
+  private Task build(TaskSpec spec, long seq, String id, String parent, long now, long startAt, List<Task> out) {
     List<ChildRef> refs = spec.children();
     List<String> childIds = List.of();
     if (!refs.isEmpty()) {
       String[] ids = new String[refs.size()];
       for (int i = 0; i < ids.length; i++) {
         ChildRef ref = refs.get(i);
-        ids[i] = ref instanceof ChildRef.ById byId ? byId.id()
-            : build(((ChildRef.Inline) ref).spec(), table.nextId(), id, now, startAt, out).id();
+        if (ref instanceof ChildRef.ById byId) {
+          ids[i] = byId.id();
+        } else {
+          long childSeq = table.nextSeq();
+          ids[i] = table.idPrefix().id(childSeq);
+          build(((ChildRef.Inline) ref).spec(), childSeq, ids[i], id, now, startAt, out);
+        }
       }
       childIds = List.of(ids);
     }
-    Task task = Task.born(id, self, spec, parent, childIds, now, startAt);
+    Task task = Task.born(table.idPrefix(), seq, self, spec, parent, childIds, now, startAt);
     out.add(task);
     return task;
   }

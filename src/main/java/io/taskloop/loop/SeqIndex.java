@@ -1,22 +1,21 @@
 package io.taskloop.loop;
 
-import io.taskloop.task.Task;
+import io.taskloop.task.IdPrefix;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.Iterator;
 import java.util.NavigableSet;
 import java.util.TreeSet;
-import java.util.function.Predicate;
 
 /**
  * A loop's task ids in sequence order (the number that ends each id), so that a page of
  * {@code GET /v1/tasks} reads from where its cursor points and stops once it is full, instead
  * of going through every task held.
  *
- * <p>Ids made here arrive in order and are appended to a sorted array, each with its sequence
- * beside it (about 12 bytes per task: the id strings are those the table holds already); a
- * removed one leaves a hole whose sequence stays, so a search is a plain binary search whatever
- * the holes, and the array is compacted once holes are half of it. Ids that arrive far out of
+ * <p>An id is its {@link IdPrefix} and its sequence, kept in two arrays side by side (about 12
+ * bytes per task with compressed references, 16 without; the prefixes are shared). Ids made here
+ * arrive in order and are appended; a removed one leaves a hole (a null prefix) whose sequence
+ * stays, so a search is a plain binary search whatever the holes, and the array is compacted
+ * once holes are half of it. Ids of one sequence are ordered by their prefixes' text. Ids that arrive far out of
  * order (taken up at a restart, adopted from a departed node; a little late ones are put in
  * their place) go to a sorted set beside it, which is merged into the
  * array once it holds an eighth as many: every operation stays within O(log n) amortized, and a
@@ -24,75 +23,87 @@ import java.util.function.Predicate;
  */
 final class SeqIndex {
 
-  /** By sequence, then by id: ids of different nodes may share a sequence number. */
-  private static final Comparator<String> ORDER = Comparator.<String>comparingLong(Task::seqOf)
-      .thenComparing(Comparator.naturalOrder());
+  /** What a walk is shown: an id as its prefix and sequence; answers whether to go on. */
+  interface Visit {
+    boolean test(IdPrefix prefix, long seq);
+  }
 
-  private String[] ids = new String[256];
+  /** An id out of its place, in the strays' set: by sequence, then by prefix. */
+  private record Stray(long seq, IdPrefix prefix) implements Comparable<Stray> {
+    @Override
+    public int compareTo(Stray o) {
+      return compare(seq, prefix, o.seq, o.prefix);
+    }
+  }
+
+  private IdPrefix[] prefixes = new IdPrefix[256];
   /** The sequence of each position's id, kept when the id is removed, so a search never walks holes. */
   private long[] seqs = new long[256];
   private int size;
   private int holes;
-  private final TreeSet<String> strays = new TreeSet<>(ORDER);
+  private final TreeSet<Stray> strays = new TreeSet<>();
   /** The greatest id the array has held: an id after it can be appended and keep the array sorted. */
-  private String last;
+  private IdPrefix lastPrefix;
   private long lastSeq;
   /**
    * How far from the end an id that arrives a little out of order is put in its place, by
    * moving those after it: a composite's record is stored after its inline children's, though
    * its id was made first. Sent to the strays instead, one per gather made the set's
-   * comparisons (each reads two sequences) 7% of a gather's CPU.
+   * comparisons 7% of a gather's CPU.
    */
   private static final int NEAR = 64;
 
-  void add(String id) {
-    long seq = Task.seqOf(id);
-    if (last != null && (seq < lastSeq || seq == lastSeq && id.compareTo(last) < 0)) {
-      int at = firstAfter(seq, id);
+  private static int compare(long seqA, IdPrefix a, long seqB, IdPrefix b) {
+    int bySeq = Long.compare(seqA, seqB);
+    return bySeq != 0 || a == b ? bySeq : a.text().compareTo(b.text());
+  }
+
+  void add(IdPrefix prefix, long seq) {
+    if (lastPrefix != null && compare(seq, prefix, lastSeq, lastPrefix) < 0) {
+      int at = firstAfter(seq, prefix);
       if (size - at > NEAR) {
-        strays.add(id);
+        strays.add(new Stray(seq, prefix));
         if (strays.size() > 1_024 && strays.size() > (size - holes) / 8) {
           mergeStrays();
         }
         return;
       }
-      if (size == ids.length) {
+      if (size == prefixes.length) {
         compact();
-        at = firstAfter(seq, id);
+        at = firstAfter(seq, prefix);
       }
-      System.arraycopy(ids, at, ids, at + 1, size - at);
+      System.arraycopy(prefixes, at, prefixes, at + 1, size - at);
       System.arraycopy(seqs, at, seqs, at + 1, size - at);
-      ids[at] = id;
+      prefixes[at] = prefix;
       seqs[at] = seq;
       size++;
       return;
     }
-    if (size == ids.length) {
+    if (size == prefixes.length) {
       compact();
     }
     seqs[size] = seq;
-    ids[size++] = id;
-    last = id;
+    prefixes[size++] = prefix;
+    lastPrefix = prefix;
     lastSeq = seq;
   }
 
   /** The position an id goes to: after every id before it (holes of its sequence included). */
-  private int firstAfter(long seq, String id) {
+  private int firstAfter(long seq, IdPrefix prefix) {
     int i = firstAtOrAfter(seq);
-    while (i < size && seqs[i] == seq && (ids[i] == null || ids[i].compareTo(id) < 0)) {
+    while (i < size && seqs[i] == seq && (prefixes[i] == null || compare(seq, prefixes[i], seq, prefix) < 0)) {
       i++;
     }
     return i;
   }
 
-  void remove(String id) {
-    if (!strays.isEmpty() && strays.remove(id)) {
+  void remove(IdPrefix prefix, long seq) {
+    if (!strays.isEmpty() && strays.remove(new Stray(seq, prefix))) {
       return;
     }
-    long seq = Task.seqOf(id);
     for (int i = firstAtOrAfter(seq); i < size && seqs[i] == seq; i++) {
-      if (id.equals(ids[i])) {
-        ids[i] = null;
+      if (prefixes[i] == prefix) {
+        prefixes[i] = null;
         holes++;
         if (holes > 1_024 && holes > size / 2) {
           compact();
@@ -103,66 +114,68 @@ final class SeqIndex {
   }
 
   /** Walks the ids with a sequence above {@code afterSeq}, lowest first, while {@code visit} answers true. */
-  void ascending(long afterSeq, Predicate<String> visit) {
+  void ascending(long afterSeq, Visit visit) {
     if (afterSeq == Long.MAX_VALUE) {
       return;
     }
-    String from = bound(afterSeq + 1);
-    Iterator<String> extra = strays.tailSet(from, true).iterator();
-    String next = extra.hasNext() ? extra.next() : null;
+    Iterator<Stray> extra = strays.tailSet(bound(afterSeq + 1), true).iterator();
+    Stray next = extra.hasNext() ? extra.next() : null;
     for (int i = firstAtOrAfter(afterSeq + 1); i < size || next != null; ) {
-      String here = i < size ? ids[i] : null;
+      IdPrefix here = i < size ? prefixes[i] : null;
       if (i < size && here == null) {
         i++;
         continue;
       }
-      String take;
-      if (here != null && (next == null || ORDER.compare(here, next) < 0)) {
-        take = here;
+      boolean fromArray = here != null && (next == null || compare(seqs[i], here, next.seq, next.prefix) < 0);
+      boolean go;
+      if (fromArray) {
+        go = visit.test(here, seqs[i]);
         i++;
       } else {
-        take = next;
+        go = visit.test(next.prefix, next.seq);
         next = extra.hasNext() ? extra.next() : null;
       }
-      if (!visit.test(take)) {
+      if (!go) {
         return;
       }
     }
   }
 
   /** Walks the ids with a sequence below {@code beforeSeq}, highest first, while {@code visit} answers true. */
-  void descending(long beforeSeq, Predicate<String> visit) {
+  void descending(long beforeSeq, Visit visit) {
     if (beforeSeq <= 0) {
       return;
     }
-    String below = bound(beforeSeq);
-    NavigableSet<String> smaller = strays.headSet(below, false);
-    Iterator<String> extra = smaller.descendingIterator();
-    String next = extra.hasNext() ? extra.next() : null;
+    NavigableSet<Stray> smaller = strays.headSet(bound(beforeSeq), false);
+    Iterator<Stray> extra = smaller.descendingIterator();
+    Stray next = extra.hasNext() ? extra.next() : null;
     for (int i = firstAtOrAfter(beforeSeq) - 1; i >= 0 || next != null; ) {
-      String here = i >= 0 ? ids[i] : null;
+      IdPrefix here = i >= 0 ? prefixes[i] : null;
       if (i >= 0 && here == null) {
         i--;
         continue;
       }
-      String take;
-      if (here != null && (next == null || ORDER.compare(here, next) > 0)) {
-        take = here;
+      boolean fromArray = here != null && (next == null || compare(seqs[i], here, next.seq, next.prefix) > 0);
+      boolean go;
+      if (fromArray) {
+        go = visit.test(here, seqs[i]);
         i--;
       } else {
-        take = next;
+        go = visit.test(next.prefix, next.seq);
         next = extra.hasNext() ? extra.next() : null;
       }
-      if (!visit.test(take)) {
+      if (!go) {
         return;
       }
     }
   }
 
-  /** The smallest possible id of sequence {@code seq} in {@link #ORDER}: the id "-seq" sorts before any node's. */
-  private static String bound(long seq) {
-    return "-" + seq;
+  /** The smallest possible id of sequence {@code seq}: the empty prefix sorts before any node's. */
+  private static Stray bound(long seq) {
+    return new Stray(seq, LOWEST);
   }
+
+  private static final IdPrefix LOWEST = IdPrefix.of("");
 
   /** The first position whose sequence is {@code seq} or more (a hole or not); {@code size} if none. */
   private int firstAtOrAfter(long seq) {
@@ -181,36 +194,36 @@ final class SeqIndex {
 
   /** One pass that merges the strays into the array, in order. */
   private void mergeStrays() {
-    String[] merged = new String[Math.max(256, (size - holes + strays.size()) * 3 / 2)];
+    IdPrefix[] merged = new IdPrefix[Math.max(256, (size - holes + strays.size()) * 3 / 2)];
     long[] mergedSeqs = new long[merged.length];
     int n = 0;
-    Iterator<String> extra = strays.iterator();
-    String next = extra.hasNext() ? extra.next() : null;
+    Iterator<Stray> extra = strays.iterator();
+    Stray next = extra.hasNext() ? extra.next() : null;
     for (int i = 0; i < size; i++) {
-      String here = ids[i];
+      IdPrefix here = prefixes[i];
       if (here == null) {
         continue;
       }
-      while (next != null && ORDER.compare(next, here) < 0) {
-        mergedSeqs[n] = Task.seqOf(next);
-        merged[n++] = next;
+      while (next != null && compare(next.seq, next.prefix, seqs[i], here) < 0) {
+        mergedSeqs[n] = next.seq;
+        merged[n++] = next.prefix;
         next = extra.hasNext() ? extra.next() : null;
       }
       mergedSeqs[n] = seqs[i];
       merged[n++] = here;
     }
     while (next != null) {
-      mergedSeqs[n] = Task.seqOf(next);
-      merged[n++] = next;
+      mergedSeqs[n] = next.seq;
+      merged[n++] = next.prefix;
       next = extra.hasNext() ? extra.next() : null;
     }
-    ids = merged;
+    prefixes = merged;
     seqs = mergedSeqs;
     size = n;
     holes = 0;
     strays.clear();
     if (n > 0) {
-      last = merged[n - 1];
+      lastPrefix = merged[n - 1];
       lastSeq = mergedSeqs[n - 1];
     }
   }
@@ -219,20 +232,20 @@ final class SeqIndex {
   private void compact() {
     int kept = 0;
     for (int i = 0; i < size; i++) {
-      if (ids[i] != null) {
+      if (prefixes[i] != null) {
         seqs[kept] = seqs[i];
-        ids[kept++] = ids[i];
+        prefixes[kept++] = prefixes[i];
       }
     }
-    Arrays.fill(ids, kept, size, null);
+    Arrays.fill(prefixes, kept, size, null);
     size = kept;
     holes = 0;
-    if (size > ids.length * 3 / 4) {
-      ids = Arrays.copyOf(ids, ids.length * 2);
+    if (size > prefixes.length * 3 / 4) {
+      prefixes = Arrays.copyOf(prefixes, prefixes.length * 2);
       seqs = Arrays.copyOf(seqs, seqs.length * 2);
-    } else if (ids.length > 1_024 && size < ids.length / 4) {
-      ids = Arrays.copyOf(ids, Math.max(1_024, size * 2));
-      seqs = Arrays.copyOf(seqs, ids.length);
+    } else if (prefixes.length > 1_024 && size < prefixes.length / 4) {
+      prefixes = Arrays.copyOf(prefixes, Math.max(1_024, size * 2));
+      seqs = Arrays.copyOf(seqs, prefixes.length);
     }
   }
 }

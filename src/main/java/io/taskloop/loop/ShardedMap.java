@@ -18,6 +18,7 @@ final class ShardedMap<K, V> {
 
   @SuppressWarnings("unchecked")
   private final HashMap<K, V>[] shards = new HashMap[SHARDS];
+  private int size;
 
   ShardedMap() {
     for (int i = 0; i < SHARDS; i++) {
@@ -44,22 +45,34 @@ final class ShardedMap<K, V> {
   }
 
   V put(K key, V value) {
-    return shard(key).put(key, value);
+    HashMap<K, V> s = shard(key);
+    int before = s.size();
+    V old = s.put(key, value);
+    size += s.size() - before;
+    return old;
   }
 
   V putIfAbsent(K key, V value) {
-    return shard(key).putIfAbsent(key, value);
+    HashMap<K, V> s = shard(key);
+    int before = s.size();
+    V old = s.putIfAbsent(key, value);
+    size += s.size() - before;
+    return old;
   }
 
   V remove(Object key) {
-    return shard(key).remove(key);
+    HashMap<K, V> s = shard(key);
+    int before = s.size();
+    V old = s.remove(key);
+    size += s.size() - before;
+    return old;
   }
 
   int size() {
-    int n = 0;
-    for (HashMap<K, V> s : shards) {
-      n += s.size();
-    }
-    return n;
+    return size;
+  }
+
+  boolean isEmpty() {
+    return size == 0;
   }
 }

@@ -1,5 +1,6 @@
 package io.taskloop.loop;
 
+import io.taskloop.task.IdPrefix;
 import io.taskloop.task.Task;
 import java.util.function.Consumer;
 
@@ -39,7 +40,7 @@ final class TaskMap {
   }
 
   Task get(String id) {
-    int h = mixed(id);
+    int h = ShardedMap.mixed(id.hashCode());
     Task[] s = shards[ShardedMap.shardOf(h)];
     int mask = s.length - 1;
     for (int i = slot(h, mask); ; i = (i + 1) & mask) {
@@ -47,7 +48,33 @@ final class TaskMap {
       if (t == null) {
         return null;
       }
-      if (t.id().equals(id)) {
+      if (t.hasId(id)) {
+        return t;
+      }
+    }
+  }
+
+  /** The record of the task {@code key} is a record of, or null: a lookup that writes no id. */
+  Task get(Task key) {
+    int h = mixed(key);
+    Task[] s = shards[ShardedMap.shardOf(h)];
+    int mask = s.length - 1;
+    for (int i = slot(h, mask); ; i = (i + 1) & mask) {
+      Task t = s[i];
+      if (t == null || t.sameTask(key)) {
+        return t;
+      }
+    }
+  }
+
+  /** The record of id {@code prefix.id(seq)}, or null. */
+  Task get(IdPrefix prefix, long seq) {
+    int h = ShardedMap.mixed(prefix.hashOf(seq));
+    Task[] s = shards[ShardedMap.shardOf(h)];
+    int mask = s.length - 1;
+    for (int i = slot(h, mask); ; i = (i + 1) & mask) {
+      Task t = s[i];
+      if (t == null || t.seq() == seq && t.idPrefix() == prefix) {
         return t;
       }
     }
@@ -55,8 +82,7 @@ final class TaskMap {
 
   /** Puts {@code task} in place of the record with its id; answers the one it replaced, or null. */
   Task put(Task task) {
-    String id = task.id();
-    int h = mixed(id);
+    int h = mixed(task);
     int shard = ShardedMap.shardOf(h);
     if (sizes[shard] + 1 > limit(shard, shards[shard].length)) {
       resize(shard, shards[shard].length * 2);
@@ -71,16 +97,16 @@ final class TaskMap {
         size++;
         return null;
       }
-      if (t.id().equals(id)) {
+      if (t.sameTask(task)) {
         slots[i] = task;
         return t;
       }
     }
   }
 
-  /** Takes out the record with {@code id}; answers it, or null if there was none. */
-  Task remove(String id) {
-    int h = mixed(id);
+  /** Takes out the record of the task {@code key} is a record of; answers it, or null if there was none. */
+  Task remove(Task key) {
+    int h = mixed(key);
     int shard = ShardedMap.shardOf(h);
     Task[] slots = shards[shard];
     int mask = slots.length - 1;
@@ -90,7 +116,7 @@ final class TaskMap {
       if (t == null) {
         return null;
       }
-      if (t.id().equals(id)) {
+      if (t.sameTask(key)) {
         break;
       }
       i = (i + 1) & mask;
@@ -99,7 +125,7 @@ final class TaskMap {
     // Shift back the entries after it that probed past it, so no search stops at a false gap.
     int gap = i;
     for (int j = (gap + 1) & mask; slots[j] != null; j = (j + 1) & mask) {
-      int home = slot(mixed(slots[j].id()), mask);
+      int home = slot(mixed(slots[j]), mask);
       // j's entry may fill the gap unless its home lies cyclically in (gap, j].
       boolean stays = gap <= j ? gap < home && home <= j : gap < home || home <= j;
       if (!stays) {
@@ -144,7 +170,7 @@ final class TaskMap {
     int mask = capacity - 1;
     for (Task t : old) {
       if (t != null) {
-        int i = slot(mixed(t.id()), mask);
+        int i = slot(mixed(t), mask);
         while (slots[i] != null) {
           i = (i + 1) & mask;
         }
@@ -154,9 +180,12 @@ final class TaskMap {
     shards[shard] = slots;
   }
 
-  /** The id's hash, mixed as {@link ShardedMap} mixes: its top bits pick the shard. */
-  private static int mixed(String id) {
-    return ShardedMap.mixed(id.hashCode());
+  /**
+   * The hash of a record's id (its text's, computed without writing it, so a lookup by the text
+   * a client sent meets it), mixed as {@link ShardedMap} mixes: its top bits pick the shard.
+   */
+  private static int mixed(Task t) {
+    return ShardedMap.mixed(t.idHash());
   }
 
   /** The home slot in a shard: the mixed hash folded, so its low bits depend on all of it. */

@@ -1,5 +1,6 @@
 package io.taskloop.loop;
 
+import io.taskloop.task.IdPrefix;
 import io.taskloop.task.Task;
 import io.taskloop.task.Transition;
 import java.util.ArrayDeque;
@@ -18,7 +19,7 @@ final class TaskTable {
   /** Ids are reserved in the journal this many at a time, so a restart never gives one out twice. */
   static final long ID_BLOCK = 10_000;
 
-  private final String idPrefix;
+  private final IdPrefix idPrefix;
   private final LongConsumer reserve;
   private long reservedUpTo;
   private final TaskMap tasks = new TaskMap();
@@ -32,7 +33,7 @@ final class TaskTable {
 
   /** {@code reserve} records that ids up to a sequence may be given out (nothing for the memory store). */
   TaskTable(String idPrefix, LongConsumer reserve) {
-    this.idPrefix = idPrefix;
+    this.idPrefix = IdPrefix.of(idPrefix);
     this.reserve = reserve;
   }
 
@@ -42,11 +43,21 @@ final class TaskTable {
    * carries such an id, so no acknowledged task can have an id a restart would give out again.
    */
   String nextId() {
+    return idPrefix.id(nextSeq());
+  }
+
+  /** The sequence of a fresh id, {@link #nextId()} without writing it. */
+  long nextSeq() {
     if (++seq > reservedUpTo) {
       reservedUpTo = seq - 1 + ID_BLOCK;
       reserve.accept(reservedUpTo);
     }
-    return idPrefix + seq;
+    return seq;
+  }
+
+  /** What this loop's ids start with. */
+  IdPrefix idPrefix() {
+    return idPrefix;
   }
 
   /** After a restart: ids continue after everything this loop may have given out before. */
@@ -57,6 +68,11 @@ final class TaskTable {
 
   Task get(String id) {
     return tasks.get(id);
+  }
+
+  /** The record held of the task {@code record} is one of, or null: {@link #get(String)} without writing its id. */
+  Task get(Task record) {
+    return tasks.get(record);
   }
 
   /** Every task held, for a walk that does not change the table. */
@@ -84,7 +100,7 @@ final class TaskTable {
   void store(Transition t) {
     Task task = t.to();
     if (tasks.put(task) == null) {
-      bySeq.add(task.id());
+      bySeq.add(task.idPrefix(), task.seq());
     }
     boolean arrives = t.move() == Transition.Move.CREATE || t.move() == Transition.Move.ADOPT;
     if (arrives && !task.isFinished()) {
@@ -110,13 +126,13 @@ final class TaskTable {
 
   /** Takes a task out (evicted or deleted); answers its idempotency key, if it had one. */
   String remove(Task task) {
-    if (tasks.remove(task.id()) != null) {
-      bySeq.remove(task.id());
+    if (tasks.remove(task) != null) {
+      bySeq.remove(task.idPrefix(), task.seq());
     }
     if (!task.isFinished()) {
       unfinished--;
     }
-    return keyOfTask.remove(task.id());
+    return keyOfTask.isEmpty() ? null : keyOfTask.remove(task.id());
   }
 
   /**
@@ -128,7 +144,7 @@ final class TaskTable {
     List<Task> out = new ArrayList<>();
     while (out.size() < max && !finishedOrder.isEmpty()) {
       Task done = finishedOrder.peekFirst();
-      boolean held = tasks.get(done.id()) == done;
+      boolean held = tasks.get(done) == done;
       if (held && (done.finishedAt() > cutoff || !mayLeave.test(done))) {
         break;
       }
@@ -146,8 +162,8 @@ final class TaskTable {
    */
   List<Task> list(TaskFilter filter, long fromSeq, int limit, boolean newest) {
     List<Task> out = new ArrayList<>(Math.min(limit, 128));
-    java.util.function.Predicate<String> take = id -> {
-      Task task = tasks.get(id);
+    SeqIndex.Visit take = (prefix, seq) -> {
+      Task task = tasks.get(prefix, seq);
       if (filter.matches(task)) {
         out.add(task);
       }

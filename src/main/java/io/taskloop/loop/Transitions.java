@@ -109,13 +109,13 @@ final class Transitions {
    * commit, {@code t} waits behind it (and is refused if that change ended the task).
    */
   Task apply(Transition t) {
-    Pending busy = pending.get(t.id());
+    Pending busy = pending.isEmpty() ? null : pending.get(t.id());
     if (busy != null) {
       busy.deferred.add(t);
-      return table.get(t.id());
+      return table.get(t.to());
     }
     Queued q = store(t, null);
-    return q == null ? table.get(t.id()) : t.to();
+    return q == null ? table.get(t.to()) : t.to();
   }
 
   /**
@@ -173,9 +173,9 @@ final class Transitions {
 
   /** The task once its latest change is durable (at once when it is). */
   Future<Task> settled(Task task) {
-    Future<Void> latest = undurable.get(task.id());
+    Future<Void> latest = undurable.isEmpty() ? null : undurable.get(task.id());
     return latest == null ? Future.succeededFuture(task) : latest.map(v -> {
-      Task now = table.get(task.id());
+      Task now = table.get(task);
       return now != null ? now : task;
     });
   }
@@ -187,7 +187,7 @@ final class Transitions {
 
   /** {@code journaled}: the commit that holds the record already (null: write it now, until it lands). */
   private Queued store(Transition t, Future<Void> journaled) {
-    Task held = table.get(t.id());
+    Task held = table.get(t.to());
     boolean arrives = t.move() == Transition.Move.CREATE || t.move() == Transition.Move.ADOPT;
     if (arrives ? held != null : held != t.from()) {
       LOG.debug("{} of task {} not applied: the loop holds {}", t.move().wire(), t.id(), held);
@@ -201,8 +201,9 @@ final class Transitions {
     Task task = t.to();
     Future<Void> durable = both(journaled != null ? journaled : journal.write(task), replication.changed(task));
     if (!durable.isComplete()) {
-      undurable.put(task.id(), durable);
-      durable.onComplete(ar -> undurable.remove(task.id(), durable));
+      String id = task.id();
+      undurable.put(id, durable);
+      durable.onComplete(ar -> undurable.remove(id, durable));
     }
     Queued q = new Queued(t, durable);
     queue.addLast(q);
@@ -247,7 +248,7 @@ final class Transitions {
       reaction.react(t);
     }
     if (t.finishes()) {
-      tell(watchers.takeLocal(task.id()), task);
+      tell(watchers.takeLocal(task), task);
     }
     if (q.durable.succeeded()) {
       durable(t);
@@ -264,7 +265,7 @@ final class Transitions {
       vertx.eventBus().publish(streamAddress, change, streamOptions);
     }
     if (t.finishes()) {
-      tell(watchers.takeDurable(task.id()), task);
+      tell(watchers.takeDurable(task), task);
       announce(task);
     }
   }

@@ -44,14 +44,14 @@ final class Watchers {
   }
 
   /** The watchers to tell now that the task's end is stored; each is told once. */
-  List<Consumer<Task>> takeLocal(String id) {
-    List<Consumer<Task>> list = local.remove(id);
+  List<Consumer<Task>> takeLocal(Task task) {
+    List<Consumer<Task>> list = local.isEmpty() ? null : local.remove(task.id());
     return list == null ? List.of() : list;
   }
 
   /** The watchers to tell now that the task's end is durable; each is told once. */
-  List<Consumer<Task>> takeDurable(String id) {
-    List<Consumer<Task>> list = durable.remove(id);
+  List<Consumer<Task>> takeDurable(Task task) {
+    List<Consumer<Task>> list = durable.isEmpty() ? null : durable.remove(task.id());
     if (list == null) {
       return List.of();
     }

@@ -19,10 +19,10 @@ import java.util.List;
  */
 public final class Task {
 
-  private final String id;
-  private final Owner owner;
+  /** The id's prefix and the owner, shared by the tasks they share: the id is {@code home.prefix()} and {@code seq}. */
+  private final IdPrefix.Home home;
+  private final long seq;
   private final TaskSpec spec;
-  private final TaskState state;
   /** The result of a succeeded task, the {@link TaskError} of one that ended otherwise, else null. */
   private final Object outcome;
   private final long createdAt;
@@ -31,7 +31,8 @@ public final class Task {
   private final long deadline;
   /** What few tasks have (a start instant, a parent, children, error slots, attempts); null when none. */
   private final Rare rare;
-  private final int version;
+  /** The version, shifted left by {@link #STATE_BITS}, and the state's ordinal: one int where two fields took 16 bytes. */
+  private final int versionAndState;
   /** The record's JSON text, made once by whichever thread asks first: see {@link #json()}. */
   private volatile String json;
 
@@ -51,19 +52,21 @@ public final class Task {
     }
   }
 
-  private Task(String id, Owner owner, TaskSpec spec, TaskState state, Object outcome, long createdAt, long startedAt,
-      long finishedAt, long deadline, Rare rare, int version) {
-    this.id = id;
-    this.owner = owner;
+  private static final int STATE_BITS = 3;
+  private static final TaskState[] STATES = TaskState.values();
+
+  private Task(IdPrefix.Home home, long seq, TaskSpec spec, TaskState state, Object outcome, long createdAt,
+      long startedAt, long finishedAt, long deadline, Rare rare, int version) {
+    this.home = home;
+    this.seq = seq;
     this.spec = spec;
-    this.state = state;
+    this.versionAndState = version << STATE_BITS | state.ordinal();
     this.outcome = outcome;
     this.createdAt = createdAt;
     this.startedAt = startedAt;
     this.finishedAt = finishedAt;
     this.deadline = deadline;
     this.rare = rare;
-    this.version = version;
   }
 
   /**
@@ -81,13 +84,19 @@ public final class Task {
    */
   public static Task born(String id, Owner owner, TaskSpec spec, String parent, List<String> children, long now,
       long startAt) {
+    return born(IdPrefix.ofId(id), seqOf(id), owner, spec, parent, children, now, startAt);
+  }
+
+  /** {@link #born(String, Owner, TaskSpec, String, List, long, long)} for the id {@code prefix.id(seq)}. */
+  public static Task born(IdPrefix prefix, long seq, Owner owner, TaskSpec spec, String parent, List<String> children,
+      long now, long startAt) {
     List<Attempt> attempts = spec.type().isOutbound() ? List.of() : null;
     Rare rare = Rare.of(startAt, parent, children, null, attempts);
     if (startAt > now) {
-      return new Task(id, owner, spec, TaskState.PENDING, null, now, 0, 0, 0, rare, 1);
+      return new Task(prefix.home(owner), seq, spec, TaskState.PENDING, null, now, 0, 0, 0, rare, 1);
     }
     long deadline = spec.common().hasTimeout() ? now + spec.common().timeoutMs() : 0;
-    return new Task(id, owner, spec, TaskState.RUNNING, null, now, now, 0, deadline, rare, 2);
+    return new Task(prefix.home(owner), seq, spec, TaskState.RUNNING, null, now, now, 0, deadline, rare, 2);
   }
 
   /**
@@ -98,7 +107,7 @@ public final class Task {
       long createdAt, long startedAt, long finishedAt, long deadline, long startAt, String parent, List<String> children,
       List<Integer> errorSlots, List<Attempt> attempts, int version) {
     Object outcome = state == TaskState.SUCCEEDED ? result : state.isFinished() ? error : null;
-    return new Task(id, owner, spec, state, outcome, createdAt, startedAt, finishedAt, deadline,
+    return new Task(IdPrefix.ofId(id).home(owner), seqOf(id), spec, state, outcome, createdAt, startedAt, finishedAt, deadline,
         Rare.of(startAt, parent, children, errorSlots, attempts), version);
   }
 
@@ -106,11 +115,11 @@ public final class Task {
 
   /** A delayed task's instant came: it runs from now, and its timeout counts from now. */
   public Transition start(long now) {
-    if (state != TaskState.PENDING) {
-      throw new IllegalStateException("task " + id + " is " + state.wire() + "; only a pending task starts");
+    if (state() != TaskState.PENDING) {
+      throw new IllegalStateException("task " + id() + " is " + state().wire() + "; only a pending task starts");
     }
     long due = spec.common().hasTimeout() ? now + spec.common().timeoutMs() : 0;
-    Task to = new Task(id, owner, spec, TaskState.RUNNING, null, createdAt, now, 0, due, rare, version + 1);
+    Task to = new Task(home, seq, spec, TaskState.RUNNING, null, createdAt, now, 0, due, rare, version() + 1);
     return new Transition(Transition.Move.START, this, to);
   }
 
@@ -158,12 +167,12 @@ public final class Task {
   public Transition beginAttempt(int number, long now) {
     List<Attempt> next = new ArrayList<>(attempts());
     next.add(new Attempt(number, now, 0, null));
-    return sameState(Transition.Move.BEGIN_ATTEMPT, owner, List.copyOf(next));
+    return sameState(Transition.Move.BEGIN_ATTEMPT, home.owner(), List.copyOf(next));
   }
 
   /** Records how the current attempt failed when another will follow; the state stays running. */
   public Transition endAttempt(long now, TaskError err) {
-    return sameState(Transition.Move.END_ATTEMPT, owner, closeLast(now, err));
+    return sameState(Transition.Move.END_ATTEMPT, home.owner(), closeLast(now, err));
   }
 
   /**
@@ -172,7 +181,7 @@ public final class Task {
    */
   public Transition rewind() {
     List<Attempt> attempts = attempts();
-    return sameState(Transition.Move.REWIND, owner, List.copyOf(attempts.subList(0, attempts.size() - 1)));
+    return sameState(Transition.Move.REWIND, home.owner(), List.copyOf(attempts.subList(0, attempts.size() - 1)));
   }
 
   /**
@@ -181,31 +190,31 @@ public final class Task {
    * keeps its version, since it never changes again.
    */
   public Transition adoptedBy(Owner next) {
-    Task to = new Task(id, next, spec, state, outcome, createdAt, startedAt, finishedAt, deadline, rare,
-        state.isFinished() ? version : version + 1);
+    Task to = new Task(home.prefix().home(next), seq, spec, state(), outcome, createdAt, startedAt, finishedAt, deadline,
+        rare, state().isFinished() ? version() : version() + 1);
     return new Transition(Transition.Move.ADOPT, this, to);
   }
 
   private Transition sameState(Transition.Move move, Owner who, List<Attempt> nextAttempts) {
-    if (state.isFinished()) {
-      throw new IllegalStateException("task " + id + " is finished; it cannot " + move.wire());
+    if (state().isFinished()) {
+      throw new IllegalStateException("task " + id() + " is finished; it cannot " + move.wire());
     }
-    Task to = new Task(id, who, spec, state, outcome, createdAt, startedAt, finishedAt, deadline,
-        Rare.of(startAt(), parent(), children(), errorSlots(), nextAttempts), version + 1);
+    Task to = new Task(home.prefix().home(who), seq, spec, state(), outcome, createdAt, startedAt, finishedAt,
+        deadline, Rare.of(startAt(), parent(), children(), errorSlots(), nextAttempts), version() + 1);
     return new Transition(move, this, to);
   }
 
   /** A final state; an attempt still open ends with the task's error (none when it succeeds). */
   private Transition finish(Transition.Move move, TaskState next, Object value, TaskError err, List<Integer> slots,
       long now) {
-    if (!state.canMoveTo(next)) {
-      throw new IllegalStateException("task " + id + " cannot move from " + state.wire() + " to " + next.wire());
+    if (!state().canMoveTo(next)) {
+      throw new IllegalStateException("task " + id() + " cannot move from " + state().wire() + " to " + next.wire());
     }
     List<Attempt> attempts = attempts();
     List<Attempt> closed = hasOpenAttempt() ? closeLast(now, err) : attempts;
     Rare after = closed == attempts && slots == null ? rare : Rare.of(startAt(), parent(), children(), slots, closed);
-    Task to = new Task(id, owner, spec, next, next == TaskState.SUCCEEDED ? value : err, createdAt, startedAt, now, deadline,
-        after, version + 1);
+    Task to = new Task(home, seq, spec, next, next == TaskState.SUCCEEDED ? value : err, createdAt, startedAt, now, deadline,
+        after, version() + 1);
     return new Transition(move, this, to);
   }
 
@@ -231,7 +240,7 @@ public final class Task {
   }
 
   public int loop() {
-    return owner.loop();
+    return home.owner().loop();
   }
 
   /**
@@ -262,7 +271,31 @@ public final class Task {
 
   /** The sequence number that ends the id ({@code <node>-<loop>-<seq>}): the order tasks were made in on their loop. */
   public long seq() {
-    return seqOf(id);
+    return seq;
+  }
+
+  public IdPrefix idPrefix() {
+    return home.prefix();
+  }
+
+  /** Whether this task's id is {@code id}, without writing this one's. */
+  public boolean hasId(String id) {
+    return home.prefix().names(id, seq);
+  }
+
+  /** Whether the two records are of one task. */
+  public boolean sameTask(Task other) {
+    return seq == other.seq && home.prefix() == other.home.prefix();
+  }
+
+  /** {@code id().hashCode()}, without writing the id. */
+  public int idHash() {
+    return home.prefix().hashOf(seq);
+  }
+
+  /** The id as a JSON string. */
+  void appendIdJson(StringBuilder b) {
+    home.prefix().appendJson(b, seq);
   }
 
   /** The sequence number that ends a task id. */
@@ -284,15 +317,16 @@ public final class Task {
   }
 
   public boolean isFinished() {
-    return state.isFinished();
+    return state().isFinished();
   }
 
+  /** The id's text, written anew on each call: a task does not hold it (see {@link IdPrefix}). */
   public String id() {
-    return id;
+    return home.prefix().id(seq);
   }
 
   public Owner owner() {
-    return owner;
+    return home.owner();
   }
 
   public TaskSpec spec() {
@@ -300,15 +334,15 @@ public final class Task {
   }
 
   public TaskState state() {
-    return state;
+    return STATES[versionAndState & ((1 << STATE_BITS) - 1)];
   }
 
   public Object result() {
-    return state == TaskState.SUCCEEDED ? outcome : null;
+    return state() == TaskState.SUCCEEDED ? outcome : null;
   }
 
   public TaskError error() {
-    return state == TaskState.SUCCEEDED ? null : (TaskError) outcome;
+    return state() == TaskState.SUCCEEDED ? null : (TaskError) outcome;
   }
 
   public long createdAt() {
@@ -330,7 +364,7 @@ public final class Task {
 
   /** A delayed task still waiting for its instant. */
   public boolean isDelayed() {
-    return state == TaskState.PENDING && startAt() != 0;
+    return state() == TaskState.PENDING && startAt() != 0;
   }
 
   public long deadline() {
@@ -355,11 +389,11 @@ public final class Task {
   }
 
   public int version() {
-    return version;
+    return versionAndState >>> STATE_BITS;
   }
 
   @Override
   public String toString() {
-    return "Task[" + id + " " + spec.type().wire() + " " + state.wire() + " v" + version + "]";
+    return "Task[" + id() + " " + spec.type().wire() + " " + state().wire() + " v" + version() + "]";
   }
 }

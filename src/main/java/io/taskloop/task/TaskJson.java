@@ -56,7 +56,7 @@ public final class TaskJson {
   public static String text(Task t) {
     StringBuilder b = new StringBuilder(384);
     b.append("{\"id\":");
-    JsonText.string(b, t.id());
+    t.appendIdJson(b);
     JsonText.field(b, "type");
     JsonText.string(b, t.type().wire());
     JsonText.field(b, "state");

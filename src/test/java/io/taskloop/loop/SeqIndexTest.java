@@ -2,6 +2,8 @@ package io.taskloop.loop;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.taskloop.task.IdPrefix;
+import io.taskloop.task.Task;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -11,6 +13,14 @@ import org.junit.jupiter.api.Test;
 /** The list's sequence index against a sorted set of the same ids, through adds in and out of order, removals and compactions. */
 class SeqIndexTest {
 
+  private static void add(SeqIndex index, String id) {
+    index.add(IdPrefix.ofId(id), Task.seqOf(id));
+  }
+
+  private static void remove(SeqIndex index, String id) {
+    index.remove(IdPrefix.ofId(id), Task.seqOf(id));
+  }
+
   private static String id(long seq) {
     return (seq % 3 == 0 ? "other-1-" : "node-0-") + seq;
   }
@@ -18,27 +28,27 @@ class SeqIndexTest {
   @Test
   void idsOfTwoNodesWithOneSequenceAreBothKeptInOrder() {
     SeqIndex index = new SeqIndex();
-    index.add("node-0-1");
-    index.add("node-0-5");
-    index.add("abc-2-5"); // adopted: the same sequence, another node
-    index.add("node-0-6");
+    add(index, "node-0-1");
+    add(index, "node-0-5");
+    add(index, "abc-2-5"); // adopted: the same sequence, another node
+    add(index, "node-0-6");
     List<String> seen = new ArrayList<>();
-    index.ascending(0, id -> seen.add(id));
+    index.ascending(0, (p, s) -> seen.add(p.id(s)));
     assertEquals(List.of("node-0-1", "abc-2-5", "node-0-5", "node-0-6"), seen);
     List<String> down = new ArrayList<>();
-    index.descending(6, id -> down.add(id));
+    index.descending(6, (p, s) -> down.add(p.id(s)));
     assertEquals(List.of("node-0-5", "abc-2-5", "node-0-1"), down);
-    index.remove("abc-2-5");
-    index.remove("node-0-6");
+    remove(index, "abc-2-5");
+    remove(index, "node-0-6");
     List<String> rest = new ArrayList<>();
-    index.ascending(1, id -> rest.add(id));
+    index.ascending(1, (p, s) -> rest.add(p.id(s)));
     assertEquals(List.of("node-0-5"), rest);
   }
 
   private static List<Long> walk(SeqIndex index, long from, boolean newest, int limit) {
     List<Long> out = new ArrayList<>();
-    java.util.function.Predicate<String> take = id -> {
-      out.add(io.taskloop.task.Task.seqOf(id));
+    SeqIndex.Visit take = (prefix, seq) -> {
+      out.add(seq);
       return out.size() < limit;
     };
     if (newest) {
@@ -59,27 +69,27 @@ class SeqIndexTest {
       int what = random.nextInt(10);
       if (what < 6) {
         long seq = next++;
-        index.add(id(seq));
+        add(index, id(seq));
         model.add(seq);
       } else if (what == 6) { // arrives out of order (adopted, taken up at restart)
         long seq = 1_000_000 + random.nextInt(1_000_000);
         if (model.add(seq)) {
-          index.add(id(seq));
+          add(index, id(seq));
         }
       } else if (what == 7) { // a composite: its id made first, its record stored after its children's
         long parent = next++;
         int children = random.nextInt(random.nextBoolean() ? 10 : 100);
         for (int c = 0; c < children; c++) {
-          index.add(id(next));
+          add(index, id(next));
           model.add(next++);
         }
-        index.add(id(parent));
+        add(index, id(parent));
         model.add(parent);
       } else if (!model.isEmpty()) {
         Long seq = random.nextBoolean() ? model.first() : model.ceiling((long) random.nextInt((int) next + 1));
         if (seq != null) {
           model.remove(seq);
-          index.remove(id(seq));
+          remove(index, id(seq));
         }
       }
       if (step % 5_000 == 0) {
@@ -94,7 +104,7 @@ class SeqIndexTest {
     List<Long> all = new ArrayList<>(model.descendingSet());
     assertEquals(all, walk(index, Long.MAX_VALUE, true, Integer.MAX_VALUE));
     for (Long seq : new ArrayList<>(model)) {
-      index.remove(id(seq));
+      remove(index, id(seq));
     }
     assertEquals(List.of(), walk(index, 0, false, 10));
   }

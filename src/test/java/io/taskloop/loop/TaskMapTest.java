@@ -70,13 +70,21 @@ class TaskMapTest {
         String id = ids.get(at);
         ids.set(at, ids.get(ids.size() - 1));
         ids.remove(ids.size() - 1);
-        assertSame(model.remove(id), map.remove(id));
-        assertEquals(null, map.remove(id), "gone once removed");
+        assertSame(model.remove(id), map.remove(task(id)));
+        assertEquals(null, map.remove(task(id)), "gone once removed");
       }
       if (step % 997 == 0) {
         assertEquals(model.size(), map.size());
         String probe = random.nextBoolean() && !ids.isEmpty() ? ids.get(random.nextInt(ids.size())) : "node-0-" + (next + 5);
         assertSame(model.get(probe), map.get(probe));
+        Task key = task(probe);
+        assertSame(model.get(probe), map.get(key), "by another record of the task");
+        assertSame(model.get(probe), map.get(key.idPrefix(), key.seq()), "by prefix and sequence");
+        String[] near = {"node-0-0" + (next - 1), "node-0-+" + (next - 1), "node-0-" + (next - 1) + " ", "xnode-0-" + (next - 1),
+            "node-0" + (next - 1), "node-0-", "-0-1", ""};
+        for (String bad : near) {
+          assertEquals(null, map.get(bad), "no record answers the id '" + bad + "'");
+        }
       }
     }
     for (Map.Entry<String, Task> e : model.entrySet()) {
