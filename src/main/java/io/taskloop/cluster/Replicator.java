@@ -71,7 +71,8 @@ public final class Replicator implements Replication {
   }
 
   @Override
-  public void removed(String id) {
+  public void removed(Task task) {
+    String id = task.id();
     dirty.remove(id);
     removed.add(id);
     schedule();

@@ -150,7 +150,7 @@ final class Admission {
               undo.accept(born); // the commit failed: the create did not happen
               return Future.failedFuture(ar.cause());
             }
-            Task held = table.get(root.id());
+            Task held = table.get(root);
             return Future.succeededFuture(held != null ? held : root);
           });
         }, refused -> {

@@ -20,7 +20,7 @@ public interface Replication {
     }
 
     @Override
-    public void removed(String id) {
+    public void removed(Task task) {
     }
 
     @Override
@@ -45,7 +45,7 @@ public interface Replication {
   Future<Void> changed(Task task);
 
   /** The task left this loop (evicted, deleted, or dropped after a partition healed). */
-  void removed(String id);
+  void removed(Task task);
 
   /** A finished task left memory for the store, which keeps it {@code keepMs} more. */
   void offloaded(Task task, long keepMs);

@@ -116,7 +116,7 @@ final class Retention {
   }
 
   private boolean mayLeave(Task task) {
-    return !stored || path.isDurable(task.id());
+    return !stored || path.isDurable(task);
   }
 
   /** A finished task past its retention: gone from memory, its key released (the store deletes its row itself). */
@@ -124,7 +124,7 @@ final class Retention {
     String key = table.remove(task);
     node.release(1);
     node.releaseFor(task.tenant(), 1);
-    path.replication().removed(task.id());
+    path.replication().removed(task);
     if (key != null) {
       keys.release(key, task.id());
     }

@@ -369,7 +369,7 @@ public final class TaskEngine {
 
   /** A timer came due: the task's deadline or its sleep end, if it still holds. */
   private boolean onDue(Task queued, long now) {
-    Task task = table.get(queued.id());
+    Task task = table.get(queued);
     if (task == null || task.isFinished()) {
       return false;
     }
@@ -505,7 +505,7 @@ public final class TaskEngine {
         table.remove(held);
         node.release(1);
         node.releaseFor(held.tenant(), 1);
-        path.replication().removed(t.id());
+        path.replication().removed(t);
       }
     }
   }

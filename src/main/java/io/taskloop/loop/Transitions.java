@@ -181,7 +181,11 @@ final class Transitions {
   }
 
   /** Whether every change of the task is durable: only then may it leave memory for the store. */
-  boolean isDurable(String id) {
+  boolean isDurable(Task task) {
+    if (undurable.isEmpty() && pending.isEmpty()) {
+      return true;
+    }
+    String id = task.id();
     return !undurable.containsKey(id) && !pending.containsKey(id);
   }
 
