@@ -1,12 +1,16 @@
 # Helpers shared by the bench scripts (sourced).
 
-# A free loopback port, never one this script handed out before (servers may not be up yet).
+# A free loopback port, never one this script handed out before (servers may not be up yet),
+# below the kernel's range for outgoing connections' ports, and bound by no socket in any state:
+# a port wrk or a node's client held for a connection made a node's bind fail (EADDRINUSE) and
+# ended a run. TAKEN only grows where free_port runs in the script's own shell, not in $(...).
 TAKEN=" "
+EPHEMERAL_FROM=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
 free_port() {
   local port
   for _ in $(seq 1 100); do
-    port=$((20000 + RANDOM % 30000))
-    if [ -z "$(ss -Htln "sport = :$port")" ] && [[ "$TAKEN" != *" $port "* ]]; then
+    port=$((20000 + RANDOM % (EPHEMERAL_FROM - 20000)))
+    if [ -z "$(ss -Htan "sport = :$port")" ] && [[ "$TAKEN" != *" $port "* ]]; then
       TAKEN="$TAKEN$port "
       echo "$port"
       return
