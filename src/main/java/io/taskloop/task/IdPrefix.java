@@ -128,7 +128,7 @@ public final class IdPrefix {
     b.append(jsonOpening).append(seq).append('"');
   }
 
-  /** Decimal digits from {@code from} to the end, as {@link Long#toString} writes a sequence: no sign, no leading zero. */
+  /** Decimal digits from {@code from} to the end, as {@link Long#toString} writes a sequence: no sign or leading zero. */
   private static boolean isCanonical(String id, int from) {
     int n = id.length() - from;
     if (n < 1 || n > 19 || (id.charAt(from) == '0' && n > 1)) {

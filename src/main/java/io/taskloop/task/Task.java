@@ -19,7 +19,7 @@ import java.util.List;
  */
 public final class Task {
 
-  /** The id's prefix and the owner, shared by the tasks they share: the id is {@code home.prefix()} and {@code seq}. */
+  /** The id's prefix and the owner, shared with the other tasks of both: the id is {@code home.prefix()} and {@code seq}. */
   private final IdPrefix.Home home;
   private final long seq;
   private final TaskSpec spec;
@@ -31,7 +31,7 @@ public final class Task {
   private final long deadline;
   /** What few tasks have (a start instant, a parent, children, error slots, attempts); null when none. */
   private final Rare rare;
-  /** The version, shifted left by {@link #STATE_BITS}, and the state's ordinal: one int where two fields took 16 bytes. */
+  /** The version shifted left by {@link #STATE_BITS} and the state's ordinal: one int where two fields took 16 bytes. */
   private final int versionAndState;
   /** The record's JSON text, made once by whichever thread asks first: see {@link #json()}. */
   private volatile String json;
@@ -107,8 +107,8 @@ public final class Task {
       long createdAt, long startedAt, long finishedAt, long deadline, long startAt, String parent, List<String> children,
       List<Integer> errorSlots, List<Attempt> attempts, int version) {
     Object outcome = state == TaskState.SUCCEEDED ? result : state.isFinished() ? error : null;
-    return new Task(IdPrefix.ofId(id).home(owner), seqOf(id), spec, state, outcome, createdAt, startedAt, finishedAt, deadline,
-        Rare.of(startAt, parent, children, errorSlots, attempts), version);
+    return new Task(IdPrefix.ofId(id).home(owner), seqOf(id), spec, state, outcome, createdAt, startedAt, finishedAt,
+        deadline, Rare.of(startAt, parent, children, errorSlots, attempts), version);
   }
 
   // ---------------------------------------------------------------- the moves
@@ -167,12 +167,12 @@ public final class Task {
   public Transition beginAttempt(int number, long now) {
     List<Attempt> next = new ArrayList<>(attempts());
     next.add(new Attempt(number, now, 0, null));
-    return sameState(Transition.Move.BEGIN_ATTEMPT, home.owner(), List.copyOf(next));
+    return sameState(Transition.Move.BEGIN_ATTEMPT, List.copyOf(next));
   }
 
   /** Records how the current attempt failed when another will follow; the state stays running. */
   public Transition endAttempt(long now, TaskError err) {
-    return sameState(Transition.Move.END_ATTEMPT, home.owner(), closeLast(now, err));
+    return sameState(Transition.Move.END_ATTEMPT, closeLast(now, err));
   }
 
   /**
@@ -181,7 +181,7 @@ public final class Task {
    */
   public Transition rewind() {
     List<Attempt> attempts = attempts();
-    return sameState(Transition.Move.REWIND, home.owner(), List.copyOf(attempts.subList(0, attempts.size() - 1)));
+    return sameState(Transition.Move.REWIND, List.copyOf(attempts.subList(0, attempts.size() - 1)));
   }
 
   /**
@@ -195,12 +195,12 @@ public final class Task {
     return new Transition(Transition.Move.ADOPT, this, to);
   }
 
-  private Transition sameState(Transition.Move move, Owner who, List<Attempt> nextAttempts) {
+  private Transition sameState(Transition.Move move, List<Attempt> nextAttempts) {
     if (state().isFinished()) {
       throw new IllegalStateException("task " + id() + " is finished; it cannot " + move.wire());
     }
-    Task to = new Task(home.prefix().home(who), seq, spec, state(), outcome, createdAt, startedAt, finishedAt,
-        deadline, Rare.of(startAt(), parent(), children(), errorSlots(), nextAttempts), version() + 1);
+    Task to = new Task(home, seq, spec, state(), outcome, createdAt, startedAt, finishedAt, deadline,
+        Rare.of(startAt(), parent(), children(), errorSlots(), nextAttempts), version() + 1);
     return new Transition(move, this, to);
   }
 
