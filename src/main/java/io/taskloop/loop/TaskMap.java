@@ -56,15 +56,7 @@ final class TaskMap {
 
   /** The record of the task {@code key} is a record of, or null: a lookup that writes no id. */
   Task get(Task key) {
-    int h = mixed(key);
-    Task[] s = shards[ShardedMap.shardOf(h)];
-    int mask = s.length - 1;
-    for (int i = slot(h, mask); ; i = (i + 1) & mask) {
-      Task t = s[i];
-      if (t == null || t.sameTask(key)) {
-        return t;
-      }
-    }
+    return get(key.idPrefix(), key.seq());
   }
 
   /** The record of id {@code prefix.id(seq)}, or null. */

@@ -45,8 +45,6 @@ public final class IdPrefix {
 
   /** The homes of this prefix's tasks by owner: one per loop that has owned any. */
   private final ConcurrentHashMap<Owner, Home> homes = new ConcurrentHashMap<>();
-  /** The home asked for last: the owner asked for is almost always the same one. */
-  private volatile Home lastHome;
 
   private IdPrefix(String text) {
     this.text = text;
@@ -73,13 +71,8 @@ public final class IdPrefix {
 
   /** The home of this prefix's tasks owned by {@code owner}. */
   public Home home(Owner owner) {
-    Home last = lastHome;
-    if (last != null && (last.owner == owner || last.owner.equals(owner))) {
-      return last;
-    }
-    Home home = homes.computeIfAbsent(owner, o -> new Home(this, o));
-    lastHome = home;
-    return home;
+    Home known = homes.get(owner);
+    return known != null ? known : homes.computeIfAbsent(owner, o -> new Home(this, o));
   }
 
   public String text() {
